@@ -1,0 +1,78 @@
+# icefloe — the two commands a new user needs:   make demo   and   make test
+# Everything they need is installed from the package registries on first use and cached
+# under ~/.cache/icefloe (uv, wheels, jars, the S3 server binary); nothing is fetched twice.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CACHE       ?= $(HOME)/.cache/icefloe
+UV_VERSION  := 0.13.9
+UV          := $(CACHE)/tools/uv-$(UV_VERSION)/bin/uv
+PYTHON      ?= python3.11
+export UV_CACHE_DIR ?= $(CACHE)/uv
+export UV_PYTHON_DOWNLOADS := never
+ICEFLOE     := .venv/bin/icefloe
+
+.PHONY: help setup system-deps venvs fetch demo test test-unit test-integration up down status lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "==> installing uv $(UV_VERSION) into $(CACHE)/tools"
+	@$(PYTHON) -m venv $(CACHE)/tools/uv-$(UV_VERSION)
+	@$(CACHE)/tools/uv-$(UV_VERSION)/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+system-deps:  ## check Java, Maven, Go and PostgreSQL; install what is missing (Debian)
+	@bash local/scripts/system-deps.sh
+
+.venv/.synced: $(UV) requirements/main.txt pyproject.toml
+	@echo "==> main virtualenv (.venv)"
+	@test -x .venv/bin/python || $(UV) venv -q --python $(PYTHON) .venv
+	@$(UV) pip sync -q --python .venv/bin/python requirements/main.txt
+	@touch $@
+
+.venv-spark/.synced: $(UV) requirements/spark.txt
+	@echo "==> Spark virtualenv (.venv-spark)"
+	@test -x .venv-spark/bin/python || $(UV) venv -q --python $(PYTHON) .venv-spark
+	@$(UV) pip sync -q --python .venv-spark/bin/python requirements/spark.txt
+	@touch $@
+
+.venv-flink/.synced: $(UV) requirements/flink.txt
+	@echo "==> Flink virtualenv (.venv-flink)"
+	@test -x .venv-flink/bin/python || $(UV) venv -q --python $(PYTHON) .venv-flink
+	@$(UV) pip sync -q --python .venv-flink/bin/python requirements/flink.txt
+	@touch $@
+
+venvs: .venv/.synced .venv-spark/.synced .venv-flink/.synced
+
+fetch: system-deps venvs  ## fetch every jar and build the S3 server (cached)
+	@$(ICEFLOE) local fetch
+
+setup: fetch  ## everything the demo and the tests need
+
+demo: setup  ## run the whole local pipeline end to end, step by step
+	@$(ICEFLOE) demo
+
+test: setup  ## unit tests, then integration tests against the real local stack
+	@.venv/bin/python -m pytest tests
+
+test-unit: venvs  ## the fast tests only
+	@.venv/bin/python -m pytest tests -m "not integration"
+
+up: setup  ## start the local stack
+	@$(ICEFLOE) local up
+
+down:  ## stop the local stack (data is kept)
+	@test -x $(ICEFLOE) && $(ICEFLOE) local down || true
+
+status:  ## health of each local service
+	@$(ICEFLOE) local status
+
+lock: $(UV)  ## re-resolve the pinned requirements
+	$(UV) pip compile -q requirements/main.in  -o requirements/main.txt  --python-version 3.11
+	$(UV) pip compile -q requirements/spark.in -o requirements/spark.txt --python-version 3.11
+	$(UV) pip compile -q requirements/flink.in -o requirements/flink.txt --python-version 3.11
+
+clean: down  ## remove virtualenvs and local state (keeps the download cache)
+	rm -rf .venv .venv-spark .venv-flink .icefloe .pytest_cache

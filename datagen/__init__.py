@@ -1,0 +1,1 @@
+"""Synthetic, signed webhook traffic with known ground truth."""

@@ -1,0 +1,1 @@
+"""One module per webhook provider: its signature scheme and how to read a delivery."""

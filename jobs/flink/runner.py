@@ -1,0 +1,184 @@
+"""The raw-layer streaming job: every declared Kafka topic -> its Iceberg `raw.*` table.
+
+    runner.py [--sources shopify_orders,stripe_charges | --sources all] [--bounded]
+              [--checkpoint-interval 10s] [--resume-from <checkpoint dir>] [--print-sql]
+
+One job, one INSERT per source, rendered from `sql/00_raw/raw_source.sql` and `sources.yaml`.
+Exactly-once: checkpoints hold the Kafka offsets, and the Iceberg sink commits on checkpoint.
+`--bounded` stops at the offsets that are latest when the job starts (used by the demo and
+tests); without it the job runs until stopped.
+
+The same file is the entry point of the Amazon Managed Service for Apache Flink application:
+there the `ICEFLOE_*` values come from the runtime property group "icefloe" instead of the
+environment. It imports nothing from the `icefloe` package (which lives in another virtualenv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from string import Template
+
+import yaml
+
+log = logging.getLogger("icefloe.flink")
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+SQL_FILE = Path(os.environ.get("ICEFLOE_SQL_DIR", ROOT / "sql")) / "00_raw" / "raw_source.sql"
+SOURCES_FILE = Path(os.environ.get("ICEFLOE_SOURCES_FILE", ROOT / "sources.yaml"))
+MANAGED_FLINK_PROPERTIES = Path("/etc/flink/application_properties.json")
+
+
+def load_profile() -> dict[str, str]:
+    """ICEFLOE_* values: Managed Flink's property group "icefloe" if present, then environment."""
+    profile: dict[str, str] = {}
+    if MANAGED_FLINK_PROPERTIES.exists():
+        for group in json.loads(MANAGED_FLINK_PROPERTIES.read_text()):
+            if group.get("PropertyGroupId") == "icefloe":
+                for k, v in group.get("PropertyMap", {}).items():
+                    profile[k if k.startswith("ICEFLOE_") else "ICEFLOE_" + k.upper()] = v
+    profile.update({k: v for k, v in os.environ.items() if k.startswith("ICEFLOE_")})
+    if "ICEFLOE_CATALOG_URI" not in profile:
+        raise SystemExit("ICEFLOE_CATALOG_URI is not set: run through `icefloe flink run` or source "
+                         "the profile (.icefloe/profile.env)")
+    return profile
+
+
+def catalog_ddl(p: dict[str, str]) -> str:
+    props = {
+        "type": "iceberg",
+        "catalog-type": "rest",
+        "uri": p["ICEFLOE_CATALOG_URI"],
+        "warehouse": p.get("ICEFLOE_CATALOG_WAREHOUSE", "s3://icefloe-warehouse/"),
+        "io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        "client.region": p.get("ICEFLOE_REGION", "us-east-1"),
+    }
+    if p.get("ICEFLOE_S3_ENDPOINT"):
+        props["s3.endpoint"] = p["ICEFLOE_S3_ENDPOINT"]
+    if p.get("ICEFLOE_S3_PATH_STYLE", "false").lower() == "true":
+        props["s3.path-style-access"] = "true"
+    if p.get("ICEFLOE_S3_ACCESS_KEY_ID"):
+        props["s3.access-key-id"] = p["ICEFLOE_S3_ACCESS_KEY_ID"]
+        props["s3.secret-access-key"] = p.get("ICEFLOE_S3_SECRET_ACCESS_KEY", "")
+    if p.get("ICEFLOE_CATALOG_SIGV4", "false").lower() == "true":
+        props.update({"rest.sigv4-enabled": "true", "rest.signing-name": "glue",
+                      "rest.signing-region": props["client.region"]})
+    body = ",\n  ".join(f"'{k}' = '{v}'" for k, v in props.items())
+    return f"CREATE CATALOG icefloe WITH (\n  {body}\n)"
+
+
+def render(source: dict, profile: dict[str, str], bounded: bool) -> dict[str, str]:
+    """The SOURCE, SINK and INSERT statements of one source."""
+    name = f"{source['source']}_{source['object']}"
+    key_fields = source.get("key_fields") or {}
+    values = {
+        "name": name,
+        "topic": f"{source['source']}.{source['object']}",
+        "kafka_bootstrap_servers": profile.get("ICEFLOE_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
+        "kafka_security_protocol": profile.get("ICEFLOE_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+        "bounded_option": "'scan.bounded.mode' = 'latest-offset'," if bounded else "",
+        "key_columns": "".join(f"`{k}` STRING COMMENT 'extracted from {path}',\n  "
+                               for k, path in key_fields.items()),
+        "key_selects": "".join(f"JSON_VALUE(CAST(`value` AS STRING), '{path}') AS `{k}`,\n  "
+                               for k, path in key_fields.items()),
+    }
+    text = Template(SQL_FILE.read_text()).substitute(values)
+    sections: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("-- ====") and line.strip("-= ").strip():
+            current = line.strip("-= ").strip()
+            sections[current] = ""
+        elif current:
+            sections[current] += line + "\n"
+    return {k: v.strip().rstrip(";") for k, v in sections.items()}
+
+
+def select_sources(spec: str) -> list[dict]:
+    declared = yaml.safe_load(SOURCES_FILE.read_text())["sources"]
+    if spec == "all":
+        return declared
+    wanted = [s.strip() for s in spec.split(",") if s.strip()]
+    by_name = {f"{s['source']}_{s['object']}": s for s in declared}
+    unknown = [w for w in wanted if w.replace(".", "_") not in by_name]
+    if unknown:
+        raise SystemExit(f"unknown source(s) {unknown}; sources.yaml declares {sorted(by_name)}")
+    return [by_name[w.replace(".", "_")] for w in wanted]
+
+
+def build_env(args, profile: dict[str, str]):
+    from pyflink.common import Configuration
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    conf = Configuration()
+    conf.set_string("execution.checkpointing.interval", args.checkpoint_interval)
+    conf.set_string("execution.checkpointing.mode", "EXACTLY_ONCE")
+    conf.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
+    conf.set_string("execution.checkpointing.checkpoints-after-tasks-finish.enabled", "true")
+    checkpoint_dir = args.checkpoint_dir or profile.get("ICEFLOE_CHECKPOINT_DIR")
+    if checkpoint_dir:
+        conf.set_string("state.checkpoints.dir", checkpoint_dir)
+    conf.set_string("state.checkpoints.num-retained", "3")
+    conf.set_string("table.local-time-zone", "UTC")
+    conf.set_string("pipeline.name", "icefloe-raw-ingest")
+    conf.set_string("parallelism.default", str(args.parallelism))
+    if args.resume_from:
+        conf.set_string("execution.savepoint.path", args.resume_from)
+    jars = [j for j in (args.jars or profile.get("ICEFLOE_FLINK_JARS", "")).split(",") if j]
+    if not jars and (HERE / "lib").is_dir():
+        jars = [str(p) for p in sorted((HERE / "lib").glob("*.jar"))]
+    if jars:
+        conf.set_string("pipeline.jars", ";".join(Path(j).resolve().as_uri() for j in jars))
+    settings = EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(conf).build()
+    return TableEnvironment.create(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", default="all", help="comma-separated <source>_<object> names, or 'all'")
+    parser.add_argument("--bounded", action="store_true", help="stop at the offsets current at start")
+    parser.add_argument("--checkpoint-interval", default="10s")
+    parser.add_argument("--checkpoint-dir", help="default: ICEFLOE_CHECKPOINT_DIR")
+    parser.add_argument("--resume-from", help="a retained checkpoint (chk-N dir) to restore from")
+    parser.add_argument("--parallelism", type=int, default=1)
+    parser.add_argument("--jars", help="comma-separated jar paths (default: ICEFLOE_FLINK_JARS or ./lib)")
+    parser.add_argument("--print-sql", action="store_true", help="print the statements and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    profile = load_profile()
+    sources = select_sources(args.sources)
+    statements = [render(s, profile, args.bounded) for s in sources]
+    if args.print_sql:
+        print(catalog_ddl({**profile, "ICEFLOE_S3_SECRET_ACCESS_KEY": "***"}) + ";\n")
+        for st in statements:
+            print(";\n\n".join(st.values()) + ";\n")
+        return 0
+
+    t0 = time.monotonic()
+    tenv = build_env(args, profile)
+    tenv.execute_sql(catalog_ddl(profile))
+    job = tenv.create_statement_set()
+    for st in statements:
+        tenv.execute_sql(st["SOURCE"])
+        tenv.execute_sql(st["SINK"])
+        job.add_insert_sql(st["INSERT"])
+    result = job.execute()
+    client = result.get_job_client()
+    job_id = client.get_job_id() if client else "?"
+    log.info("job %s submitted in %.1fs for %d source(s): %s", job_id, time.monotonic() - t0,
+             len(sources), ", ".join(f"{s['source']}_{s['object']}" for s in sources))
+    print(f"ICEFLOE_FLINK_JOB_ID {job_id}", flush=True)
+    result.wait()
+    log.info("job %s finished after %.1fs", job_id, time.monotonic() - t0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

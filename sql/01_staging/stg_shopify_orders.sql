@@ -1,0 +1,82 @@
+-- =============================================================================
+-- staging.stg_shopify_orders
+-- One row per Shopify order: typed, flattened, latest version wins
+-- (provider updated_at, then Kafka offset). Written by jobs/spark/staging.py with MERGE INTO.
+-- =============================================================================
+
+-- ====  DDL  ==================================================================
+CREATE TABLE IF NOT EXISTS staging.stg_shopify_orders (
+  order_id            STRING         COMMENT 'Shopify order id (exact, kept as string: ids exceed 2^53)',
+  order_number        BIGINT         COMMENT 'Human-facing order number',
+  customer_id         STRING         COMMENT 'Shopify customer id',
+  email               STRING         COMMENT 'Order email as sent',
+  total_amount        DECIMAL(18,2)  COMMENT 'total_price',
+  subtotal_amount     DECIMAL(18,2)  COMMENT 'subtotal_price',
+  tax_amount          DECIMAL(18,2)  COMMENT 'total_tax',
+  discount_amount     DECIMAL(18,2)  COMMENT 'total_discounts',
+  shipping_amount     DECIMAL(18,2)  COMMENT 'sum of shipping_lines.price',
+  currency            STRING         COMMENT 'ISO 4217 currency',
+  line_item_count     INT            COMMENT 'number of line items',
+  financial_status    STRING         COMMENT 'pending, paid, refunded, ...',
+  fulfillment_status  STRING         COMMENT 'null, partial, fulfilled',
+  is_paid             BOOLEAN        COMMENT 'financial_status in (paid, partially_refunded, refunded)',
+  is_fulfilled        BOOLEAN        COMMENT 'fulfillment_status = fulfilled',
+  shipping_city       STRING,
+  shipping_country    STRING,
+  billing_city        STRING,
+  billing_country     STRING,
+  order_date          DATE           COMMENT 'created_at as a UTC date',
+  created_at          TIMESTAMP      COMMENT 'Shopify created_at',
+  updated_at          TIMESTAMP      COMMENT 'Shopify updated_at (version order)',
+  _webhook_id         STRING         COMMENT 'X-Shopify-Webhook-Id of the delivery this row came from',
+  _kafka_partition    INT            COMMENT 'Kafka position of that delivery (tie-break)',
+  _kafka_offset       BIGINT,
+  _raw_id             STRING         COMMENT '<topic>/<partition>/<offset> of the raw row',
+  _staged_at          TIMESTAMP      COMMENT 'when this row was written'
+)
+USING iceberg
+PARTITIONED BY (months(created_at))
+TBLPROPERTIES (
+  'format-version' = '2',
+  'write.parquet.compression-codec' = 'zstd',
+  'write.merge.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.delete.mode' = 'merge-on-read'
+);
+
+-- ====  TRANSFORM  ============================================================
+-- Input: the view `raw_batch` (new raw rows). Output: one typed row per raw row.
+SELECT
+  CAST(get_json_object(payload, '$.id') AS STRING)                      AS order_id,
+  CAST(get_json_object(payload, '$.order_number') AS BIGINT)            AS order_number,
+  get_json_object(payload, '$.customer.id')                              AS customer_id,
+  get_json_object(payload, '$.email')                                    AS email,
+  CAST(get_json_object(payload, '$.total_price') AS DECIMAL(18,2))      AS total_amount,
+  CAST(get_json_object(payload, '$.subtotal_price') AS DECIMAL(18,2))   AS subtotal_amount,
+  CAST(get_json_object(payload, '$.total_tax') AS DECIMAL(18,2))        AS tax_amount,
+  CAST(get_json_object(payload, '$.total_discounts') AS DECIMAL(18,2))  AS discount_amount,
+  CAST(aggregate(
+    from_json(get_json_object(payload, '$.shipping_lines'), 'ARRAY<STRUCT<price: STRING>>'),
+    CAST(0 AS DECIMAL(18,2)),
+    (acc, l) -> acc + CAST(l.price AS DECIMAL(18,2))
+  ) AS DECIMAL(18,2))                                                    AS shipping_amount,
+  get_json_object(payload, '$.currency')                                 AS currency,
+  size(from_json(get_json_object(payload, '$.line_items'), 'ARRAY<STRING>')) AS line_item_count,
+  get_json_object(payload, '$.financial_status')                         AS financial_status,
+  get_json_object(payload, '$.fulfillment_status')                       AS fulfillment_status,
+  get_json_object(payload, '$.financial_status')
+    IN ('paid', 'partially_refunded', 'refunded')                        AS is_paid,
+  coalesce(get_json_object(payload, '$.fulfillment_status') = 'fulfilled', false) AS is_fulfilled,
+  get_json_object(payload, '$.shipping_address.city')                    AS shipping_city,
+  get_json_object(payload, '$.shipping_address.country_code')            AS shipping_country,
+  get_json_object(payload, '$.billing_address.city')                     AS billing_city,
+  get_json_object(payload, '$.billing_address.country_code')             AS billing_country,
+  to_date(to_timestamp(get_json_object(payload, '$.created_at')))     AS order_date,
+  to_timestamp(get_json_object(payload, '$.created_at'))                 AS created_at,
+  to_timestamp(get_json_object(payload, '$.updated_at'))                 AS updated_at,
+  _webhook_id,
+  _kafka_partition,
+  _kafka_offset,
+  concat('shopify.orders/', _kafka_partition, '/', _kafka_offset)        AS _raw_id,
+  current_timestamp()                                                    AS _staged_at
+FROM raw_batch
