@@ -123,18 +123,26 @@ def build_env(args, profile: dict[str, str]):
     conf.set_string("execution.checkpointing.checkpoints-after-tasks-finish.enabled", "true")
     checkpoint_dir = args.checkpoint_dir or profile.get("ICEFLOE_CHECKPOINT_DIR")
     if checkpoint_dir:
-        conf.set_string("state.checkpoints.dir", checkpoint_dir)
-    conf.set_string("state.checkpoints.num-retained", "3")
+        conf.set_string("execution.checkpointing.dir", checkpoint_dir)
+    conf.set_string("execution.checkpointing.num-retained", "3")
+    conf.set_string("execution.checkpointing.min-pause", "1s")
+    conf.set_string("execution.checkpointing.timeout", "2min")
     conf.set_string("table.local-time-zone", "UTC")
     conf.set_string("pipeline.name", "icefloe-raw-ingest")
     conf.set_string("parallelism.default", str(args.parallelism))
     if args.resume_from:
-        conf.set_string("execution.savepoint.path", args.resume_from)
+        conf.set_string("execution.state-recovery.path", args.resume_from)
     jars = [j for j in (args.jars or profile.get("ICEFLOE_FLINK_JARS", "")).split(",") if j]
     if not jars and (HERE / "lib").is_dir():
         jars = [str(p) for p in sorted((HERE / "lib").glob("*.jar"))]
-    if jars:
-        conf.set_string("pipeline.jars", ";".join(Path(j).resolve().as_uri() for j in jars))
+    # Iceberg's Flink catalog needs Hadoop's Configuration on the *system* classpath: PyFlink's
+    # gateway appends HADOOP_CLASSPATH to the JVM it starts; in pipeline.jars it is not found.
+    hadoop = [j for j in jars if Path(j).name.startswith("hadoop-client-")]
+    if hadoop:
+        os.environ["HADOOP_CLASSPATH"] = os.pathsep.join(str(Path(j).resolve()) for j in hadoop)
+    others = [j for j in jars if j not in hadoop]
+    if others:
+        conf.set_string("pipeline.jars", ";".join(Path(j).resolve().as_uri() for j in others))
     settings = EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(conf).build()
     return TableEnvironment.create(settings)
 

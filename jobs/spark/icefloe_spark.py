@@ -88,7 +88,11 @@ def spark_session(app_name: str, settings: SparkSettings | None = None):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", os.environ.get("ICEFLOE_SPARK_SHUFFLE_PARTITIONS", "4"))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
     )
+    log4j = Path(__file__).resolve().parent / "conf" / "log4j2.properties"
+    if log4j.exists():  # keep the user's terminal readable: WARN and up only
+        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.as_uri()}")
     if settings.jars:
         builder = builder.config("spark.jars", ",".join(settings.jars))
     if os.environ.get("ICEFLOE_SPARK_MASTER"):

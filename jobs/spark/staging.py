@@ -17,7 +17,7 @@ import logging
 import sys
 import time
 
-from icefloe_spark import LayerSql, spark_session
+from icefloe_spark import CATALOG, LayerSql, spark_session
 
 log = logging.getLogger("icefloe.spark.staging")
 
@@ -36,7 +36,7 @@ def ensure_tables(spark, table: str) -> LayerSql:
 
 def current_snapshot(spark, table: str) -> int | None:
     rows = spark.sql(
-        f"SELECT snapshot_id FROM {table}.snapshots ORDER BY committed_at DESC LIMIT 1").collect()
+        f"SELECT snapshot_id FROM {CATALOG}.{table}.snapshots ORDER BY committed_at DESC LIMIT 1").collect()
     return rows[0].snapshot_id if rows else None
 
 
@@ -62,6 +62,9 @@ def run(table: str, mode: str) -> dict:
     spark = spark_session(f"icefloe-staging-{table}")
     key = KEYS[table]
     source, target = f"raw.{table}", f"staging.stg_{table}"
+    if not spark.catalog.tableExists(f"{CATALOG}.{source}"):
+        raise SystemExit(f"{source} does not exist yet: run the Flink raw job first "
+                         f"(`icefloe flink run --sources {table}`)")
     sql = ensure_tables(spark, table)
     end = current_snapshot(spark, source)
     start = None if mode == "full" else read_watermark(spark, target, source)
@@ -69,27 +72,27 @@ def run(table: str, mode: str) -> dict:
         log.info("%s: nothing new in %s (snapshot %s)", target, source, end)
         return {"table": target, "rows_read": 0, "rows_merged": 0, "snapshot": end}
 
-    reader = spark.read.format("iceberg")
+    # Spark 4.1 + Iceberg 1.11 cannot MERGE from a DataFrame-registered temp view
+    # (apache/iceberg#16451); every view below is therefore defined in SQL.
     if start is not None:
-        reader = reader.option("start-snapshot-id", str(start)).option("end-snapshot-id", str(end))
         log.info("%s: reading %s snapshots (%s, %s]", target, source, start, end)
+        options = f"WITH ('start-snapshot-id' = '{start}', 'end-snapshot-id' = '{end}')"
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_batch AS SELECT * FROM {CATALOG}.{source} {options}")
     else:
-        reader = reader.option("snapshot-id", str(end))
         log.info("%s: full read of %s at snapshot %s", target, source, end)
-    reader.load(source).createOrReplaceTempView("raw_batch")
-
-    spark.sql(sql.transform).createOrReplaceTempView("typed_batch")
-    latest = spark.sql(f"""
-        SELECT * FROM (
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_batch AS "
+                  f"SELECT * FROM {CATALOG}.{source} VERSION AS OF {end}")
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW typed_batch AS {sql.transform}")
+    spark.sql(f"""
+        CREATE OR REPLACE TEMP VIEW latest_batch AS
+        SELECT * EXCEPT (_rn) FROM (
           SELECT *, ROW_NUMBER() OVER (
             PARTITION BY {key} ORDER BY updated_at DESC NULLS LAST, _kafka_offset DESC) AS _rn
           FROM typed_batch WHERE {key} IS NOT NULL
         ) WHERE _rn = 1
-    """).drop("_rn")
-    latest.cache()
-    rows_read = spark.table("raw_batch").count()
-    rows = latest.count()
-    latest.createOrReplaceTempView("latest_batch")
+    """)
+    rows_read = spark.sql("SELECT count(*) AS n FROM raw_batch").first().n
+    rows = spark.sql("SELECT count(*) AS n FROM latest_batch").first().n
     if mode == "full":
         # One commit replaces the whole table: readers never see it empty.
         spark.sql(f"INSERT OVERWRITE {target} SELECT * FROM latest_batch")

@@ -31,7 +31,7 @@ CREATE TEMPORARY TABLE kafka_${name} (
 );
 
 -- ====  SINK  =================================================================
-CREATE TABLE IF NOT EXISTS icefloe.raw.${name} (
+CREATE TABLE IF NOT EXISTS icefloe.`raw`.${name} (
   `object_id`         STRING            COMMENT 'the object id (Kafka key)',
   ${key_columns}
   `payload`           STRING            COMMENT 'the delivered body, unchanged (UTF-8 JSON)',
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS icefloe.raw.${name} (
 );
 
 -- ====  INSERT  ===============================================================
-INSERT INTO icefloe.raw.${name}
+INSERT INTO icefloe.`raw`.${name}
 SELECT
   CAST(`kafka_key` AS STRING)                                           AS object_id,
   ${key_selects}

@@ -1,0 +1,153 @@
+"""Run the Flink and Spark jobs locally, each in its own virtualenv (PyFlink and PySpark pin
+different py4j versions), with the local profile and the cached jars.
+
+The job files themselves (`jobs/flink/runner.py`, `jobs/spark/*.py`) read nothing but the
+`ICEFLOE_` contract; this module only supplies it, plus where the jars are.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from icefloe import PROJECT_ROOT
+from icefloe.config import StackSettings, read_env_file
+from icefloe.local.errors import StackError
+from icefloe.local.fetch import find_java, maven_jars
+
+log = logging.getLogger(__name__)
+
+FLINK_RUNNER = PROJECT_ROOT / "jobs" / "flink" / "runner.py"
+SPARK_JOBS = PROJECT_ROOT / "jobs" / "spark"
+
+
+class JobFailed(StackError):
+    pass
+
+
+@dataclass
+class JobRun:
+    returncode: int
+    seconds: float
+    log_file: Path
+    output: str
+
+
+def _python(kind: str) -> Path:
+    override = os.environ.get(f"ICEFLOE_{kind.upper()}_PYTHON")
+    py = Path(override) if override else PROJECT_ROOT / f".venv-{kind}" / "bin" / "python"
+    if not py.exists():
+        raise StackError(f"the {kind} virtualenv is missing ({py}); run `make setup`")
+    return py
+
+
+def job_env(stack: StackSettings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ}
+    env.update({k: v for k, v in read_env_file(stack.profile_env).items() if k not in os.environ})
+    java = find_java(stack.java_home)
+    env["JAVA_HOME"] = str(java.parent.parent)
+    env["PATH"] = f"{java.parent}:{env.get('PATH', '')}"
+    env.update(extra or {})
+    return env
+
+
+def _run(argv: list[str], env: dict[str, str], log_file: Path, on_line: Callable[[str], None] | None,
+         timeout: float | None) -> JobRun:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    lines: list[str] = []
+    with log_file.open("w") as logf, subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT,
+        start_new_session=True,
+    ) as proc:
+        try:
+            for line in proc.stdout:  # type: ignore[union-attr]
+                logf.write(line)
+                logf.flush()
+                lines.append(line)
+                if on_line:
+                    on_line(line.rstrip("\n"))
+                if timeout and time.monotonic() - t0 > timeout:
+                    proc.kill()
+                    raise JobFailed(f"{argv[1]} timed out after {timeout:.0f}s; log: {log_file}")
+            proc.wait()
+        except BaseException:
+            proc.kill()
+            raise
+    run = JobRun(proc.returncode, time.monotonic() - t0, log_file, "".join(lines))
+    if run.returncode != 0:
+        tail = "".join(lines[-30:])
+        raise JobFailed(f"{Path(argv[1]).name} failed (exit {run.returncode}); full log: {log_file}\n{tail}")
+    return run
+
+
+def flink_jars(stack: StackSettings) -> list[Path]:
+    return maven_jars("flink", stack.cache_dir)
+
+
+def spark_jars(stack: StackSettings) -> list[Path]:
+    return maven_jars("spark", stack.cache_dir)
+
+
+def flink_env(stack: StackSettings) -> dict[str, str]:
+    (stack.logs_dir / "flink").mkdir(parents=True, exist_ok=True)
+    return job_env(stack, {
+        "ICEFLOE_FLINK_JARS": ",".join(str(j) for j in flink_jars(stack)),
+        # otherwise Flink writes its own logs inside the virtualenv
+        "FLINK_LOG_DIR": str(stack.logs_dir / "flink"),
+    })
+
+
+def run_flink(args: list[str], stack: StackSettings | None = None, on_line=None,
+              timeout: float | None = None) -> JobRun:
+    """`jobs/flink/runner.py <args>` in a PyFlink mini-cluster."""
+    stack = stack or StackSettings()
+    env = flink_env(stack)
+    log_file = stack.logs_dir / f"flink-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    return _run([str(_python("flink")), str(FLINK_RUNNER), *args], env, log_file, on_line, timeout)
+
+
+def start_flink(args: list[str], stack: StackSettings | None = None) -> tuple[subprocess.Popen, Path]:
+    """Start the streaming job in the background; returns the process and its log file."""
+    stack = stack or StackSettings()
+    env = flink_env(stack)
+    log_file = stack.logs_dir / f"flink-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    logf = log_file.open("w")
+    proc = subprocess.Popen([str(_python("flink")), str(FLINK_RUNNER), *args], env=env, stdout=logf,
+                            stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, start_new_session=True)
+    return proc, log_file
+
+
+def run_spark(job: str, args: list[str], stack: StackSettings | None = None, on_line=None,
+              timeout: float | None = None) -> JobRun:
+    """`jobs/spark/<job>.py <args>` with PySpark in local mode."""
+    stack = stack or StackSettings()
+    script = SPARK_JOBS / f"{job}.py"
+    if not script.exists():
+        raise StackError(f"no Spark job {job!r} ({script})")
+    env = job_env(stack, {
+        "ICEFLOE_SPARK_JARS": ",".join(str(j) for j in spark_jars(stack)),
+        "ICEFLOE_SPARK_MASTER": os.environ.get("ICEFLOE_SPARK_MASTER", "local[2]"),
+        "PYSPARK_PYTHON": str(_python("spark")),
+    })
+    log_file = stack.logs_dir / f"spark-{job}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    return _run([str(_python("spark")), str(script), *args], env, log_file, on_line, timeout)
+
+
+def result_line(run: JobRun, marker: str) -> str | None:
+    for line in run.output.splitlines():
+        if line.startswith(marker):
+            return line[len(marker):].strip()
+    return None
+
+
+if __name__ == "__main__":  # pragma: no cover - debugging aid
+    kind, *rest = sys.argv[1:]
+    print(run_flink(rest) if kind == "flink" else run_spark(rest[0], rest[1:]))

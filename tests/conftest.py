@@ -1,0 +1,1 @@
+"""Shared fixtures. Integration fixtures (the real local stack) live in tests/integration/."""
