@@ -82,7 +82,8 @@ def _run(argv: list[str], env: dict[str, str], log_file: Path, on_line: Callable
             raise
     run = JobRun(proc.returncode, time.monotonic() - t0, log_file, "".join(lines))
     if run.returncode != 0:
-        tail = "".join(lines[-30:])
+        # the last lines of the log, each cut short (Spark prints whole query plans)
+        tail = "".join(ln if len(ln) < 400 else ln[:400] + " ...\n" for ln in lines[-30:])
         raise JobFailed(f"{Path(argv[1]).name} failed (exit {run.returncode}); full log: {log_file}\n{tail}")
     return run
 
@@ -136,6 +137,7 @@ def run_spark(job: str, args: list[str], stack: StackSettings | None = None, on_
         "ICEFLOE_SPARK_JARS": ",".join(str(j) for j in spark_jars(stack)),
         "ICEFLOE_SPARK_MASTER": os.environ.get("ICEFLOE_SPARK_MASTER", "local[2]"),
         "PYSPARK_PYTHON": str(_python("spark")),
+        "SPARK_LOCAL_IP": stack.host,
     })
     log_file = stack.logs_dir / f"spark-{job}-{time.strftime('%Y%m%d-%H%M%S')}.log"
     return _run([str(_python("spark")), str(script), *args], env, log_file, on_line, timeout)

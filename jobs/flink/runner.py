@@ -116,7 +116,19 @@ def build_env(args, profile: dict[str, str]):
     from pyflink.common import Configuration
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
+    jars = [j for j in (args.jars or profile.get("ICEFLOE_FLINK_JARS", "")).split(",") if j]
+    if not jars and (HERE / "lib").is_dir():
+        jars = [str(p) for p in sorted((HERE / "lib").glob("*.jar"))]
+    # Iceberg's Flink catalog needs Hadoop's Configuration on the *system* classpath: PyFlink's
+    # gateway appends HADOOP_CLASSPATH to the JVM it starts; in pipeline.jars it is not found.
+    hadoop = [j for j in jars if Path(j).name.startswith("hadoop-client-")]
+    if hadoop:
+        os.environ["HADOOP_CLASSPATH"] = os.pathsep.join(str(Path(j).resolve()) for j in hadoop)
+    # (so this must happen before anything starts that JVM, `Configuration()` included)
     conf = Configuration()
+    others = [j for j in jars if j not in hadoop]
+    if others:
+        conf.set_string("pipeline.jars", ";".join(Path(j).resolve().as_uri() for j in others))
     conf.set_string("execution.checkpointing.interval", args.checkpoint_interval)
     conf.set_string("execution.checkpointing.mode", "EXACTLY_ONCE")
     conf.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
@@ -132,17 +144,6 @@ def build_env(args, profile: dict[str, str]):
     conf.set_string("parallelism.default", str(args.parallelism))
     if args.resume_from:
         conf.set_string("execution.state-recovery.path", args.resume_from)
-    jars = [j for j in (args.jars or profile.get("ICEFLOE_FLINK_JARS", "")).split(",") if j]
-    if not jars and (HERE / "lib").is_dir():
-        jars = [str(p) for p in sorted((HERE / "lib").glob("*.jar"))]
-    # Iceberg's Flink catalog needs Hadoop's Configuration on the *system* classpath: PyFlink's
-    # gateway appends HADOOP_CLASSPATH to the JVM it starts; in pipeline.jars it is not found.
-    hadoop = [j for j in jars if Path(j).name.startswith("hadoop-client-")]
-    if hadoop:
-        os.environ["HADOOP_CLASSPATH"] = os.pathsep.join(str(Path(j).resolve()) for j in hadoop)
-    others = [j for j in jars if j not in hadoop]
-    if others:
-        conf.set_string("pipeline.jars", ";".join(Path(j).resolve().as_uri() for j in others))
     settings = EnvironmentSettings.new_instance().in_streaming_mode().with_configuration(conf).build()
     return TableEnvironment.create(settings)
 

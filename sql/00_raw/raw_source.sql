@@ -2,7 +2,7 @@
 -- raw.<source>_<object>  (one per entry of sources.yaml; Flink SQL dialect)
 -- Append-only, payload kept whole, key fields extracted, delivery metadata.
 -- Rendered by jobs/flink/runner.py: ${name}, ${topic}, ${key_columns},
--- ${key_selects} and the ${kafka_*} options come from sources.yaml and the ICEFLOE_ profile.
+-- ${key_selects} and the Kafka options come from sources.yaml and the ICEFLOE_ profile.
 -- The session time zone is UTC, so the DATE cast of _received_at is the UTC date.
 -- =============================================================================
 

@@ -58,7 +58,7 @@ SELECT
   CAST(aggregate(
     from_json(get_json_object(payload, '$.shipping_lines'), 'ARRAY<STRUCT<price: STRING>>'),
     CAST(0 AS DECIMAL(18,2)),
-    (acc, l) -> acc + CAST(l.price AS DECIMAL(18,2))
+    (acc, l) -> CAST(acc + CAST(l.price AS DECIMAL(18,2)) AS DECIMAL(18,2))
   ) AS DECIMAL(18,2))                                                    AS shipping_amount,
   get_json_object(payload, '$.currency')                                 AS currency,
   size(from_json(get_json_object(payload, '$.line_items'), 'ARRAY<STRING>')) AS line_item_count,

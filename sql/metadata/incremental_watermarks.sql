@@ -3,6 +3,7 @@
 -- How far each incremental job has read each raw table, by Iceberg snapshot id.
 -- A row advances only after the write it covers has committed (invariant 2).
 -- =============================================================================
+-- ====  DDL  ==================================================================
 CREATE TABLE IF NOT EXISTS metadata.incremental_watermarks (
   job_name          STRING     COMMENT 'job and target, e.g. staging.stg_shopify_orders',
   source_table      STRING     COMMENT 'the raw table read',
