@@ -19,7 +19,8 @@ from rich.table import Table
 
 from icefloe.config import StackSettings
 
-console = Console(stderr=False)
+# wide enough for the tables when output goes to a file or CI log (no terminal to measure)
+console = Console(width=None if sys.stdout.isatty() else 150)
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="icefloe: a webhook lakehouse you can run on one machine.")
 local_app = typer.Typer(no_args_is_help=True, help="The local stack: native processes, no Docker.")
 app.add_typer(local_app, name="local")
@@ -29,9 +30,10 @@ def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=Console(stderr=True), show_path=False, show_time=False)],
+        handlers=[RichHandler(console=Console(stderr=True, width=None if sys.stderr.isatty() else 150),
+                              show_path=False, show_time=False)],
     )
-    for noisy in ("botocore", "urllib3", "pyiceberg"):
+    for noisy in ("botocore", "urllib3", "pyiceberg", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -60,11 +62,17 @@ def local_fetch(services: list[str] = typer.Argument(None, help="Only these serv
     """Fetch and build every artifact of the stack into the cache (idempotent)."""
     from icefloe.local.errors import StackError
 
+    from icefloe.jobs import flink_jars, spark_jars
+
     try:
-        _stack().fetch(services, progress=_progress)
+        stack = _stack()
+        stack.fetch(services, progress=_progress)
+        if not services:
+            _progress("flink", f"job jars: {len(flink_jars(stack.settings))} cached")
+            _progress("spark", f"job jars: {len(spark_jars(stack.settings))} cached")
     except StackError as exc:
         _fail(exc)
-    console.print("[green]all artifacts cached[/]")
+    console.print(f"[green]all artifacts cached[/] under {StackSettings().cache_dir}")
 
 
 @local_app.command("up")
