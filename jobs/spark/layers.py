@@ -188,6 +188,7 @@ def run(spark, model: Model, mode: str = "incremental") -> dict:
             WHEN NOT MATCHED AND s.__present THEN INSERT ({col_list}) VALUES ({values})
         """)
         result["rows"] = result["changed_keys"]
+    log.info("%s: write committed", model.table)
     # Only after the write has committed (invariant 2).
     write_watermarks(spark, model.table, snaps, result["rows"])
     log.info("%s: %s", model.table, result)

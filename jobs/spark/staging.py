@@ -176,6 +176,7 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
         log.info("%s: nothing new in %s (snapshot %s)", target, source, end)
         return result
 
+    log.info("%s: reading %s snapshots (%s, %s]", target, source, start, end)
     _create_views(spark, table, spec, sql, mode, start, end, start_date, end_date)
     result["rows_read"] = spark.sql("SELECT count(*) AS n FROM raw_new").first().n
     result["unexpected_fields"] = report_unexpected_fields(spark, table, spec, sql)
@@ -201,6 +202,7 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
             WHEN MATCHED AND {newer} THEN UPDATE SET {assignments}
             WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})
         """)
+    log.info("%s: write committed", target)
     if mode != "range":
         # Only now, with the write committed, may the watermark move (invariant 2).
         write_watermarks(spark, target, {source: end}, result["rows_read"])
