@@ -30,7 +30,9 @@ log = logging.getLogger("icefloe.flink")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-SQL_FILE = Path(os.environ.get("ICEFLOE_SQL_DIR", ROOT / "sql")) / "00_raw" / "raw_source.sql"
+SQL_DIR = Path(os.environ.get("ICEFLOE_SQL_DIR", ROOT / "sql")) / "00_raw"
+SQL_FILE = SQL_DIR / "raw_source.sql"
+DEAD_LETTER_FILE = SQL_DIR / "dead_letters.sql"
 SOURCES_FILE = Path(os.environ.get("ICEFLOE_SOURCES_FILE", ROOT / "sources.yaml"))
 MANAGED_FLINK_PROPERTIES = Path("/etc/flink/application_properties.json")
 
@@ -73,31 +75,56 @@ def catalog_ddl(p: dict[str, str]) -> str:
     return f"CREATE CATALOG icefloe WITH (\n  {body}\n)"
 
 
-def render(source: dict, profile: dict[str, str], bounded: bool) -> dict[str, str]:
-    """The SOURCE, SINK and INSERT statements of one source."""
-    name = f"{source['source']}_{source['object']}"
-    key_fields = source.get("key_fields") or {}
-    values = {
-        "name": name,
-        "topic": f"{source['source']}.{source['object']}",
+def kafka_values(profile: dict[str, str], bounded: bool) -> dict[str, str]:
+    return {
         "kafka_bootstrap_servers": profile.get("ICEFLOE_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
         "kafka_security_protocol": profile.get("ICEFLOE_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
         "bounded_option": "'scan.bounded.mode' = 'latest-offset'," if bounded else "",
+    }
+
+
+def sections(path: Path, values: dict[str, str]) -> dict[str, str]:
+    """The `-- ====  NAME` sections of a SQL template, rendered with `values`."""
+    text = Template(path.read_text()).substitute(values)
+    out: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("-- ====") and line.strip("-= ").strip():
+            current = line.strip("-= ").strip()
+            out[current] = ""
+        elif current:
+            out[current] += line + "\n"
+    return {k: v.strip().rstrip(";") for k, v in out.items()}
+
+
+def render(source: dict, profile: dict[str, str], bounded: bool) -> dict[str, str]:
+    """The SOURCE, SINK, INSERT and DEAD_LETTER statements of one source."""
+    key_fields = source.get("key_fields") or {}
+    values = {
+        **kafka_values(profile, bounded),
+        "name": f"{source['source']}_{source['object']}",
+        "topic": f"{source['source']}.{source['object']}",
         "key_columns": "".join(f"`{k}` STRING COMMENT 'extracted from {path}',\n  "
                                for k, path in key_fields.items()),
         "key_selects": "".join(f"JSON_VALUE(CAST(`value` AS STRING), '{path}') AS `{k}`,\n  "
                                for k, path in key_fields.items()),
     }
-    text = Template(SQL_FILE.read_text()).substitute(values)
-    sections: dict[str, str] = {}
-    current = None
-    for line in text.splitlines():
-        if line.startswith("-- ====") and line.strip("-= ").strip():
-            current = line.strip("-= ").strip()
-            sections[current] = ""
-        elif current:
-            sections[current] += line + "\n"
-    return {k: v.strip().rstrip(";") for k, v in sections.items()}
+    return sections(SQL_FILE, values)
+
+
+def render_dead_letters(profile: dict[str, str], bounded: bool) -> dict[str, str]:
+    """The dead-letter table, and the job reading the API's dead-letter topic into it."""
+    topic = yaml.safe_load(SOURCES_FILE.read_text())["dead_letter_topic"]
+    return sections(DEAD_LETTER_FILE, {**kafka_values(profile, bounded), "dead_letter_topic": topic})
+
+
+def latest_checkpoint(checkpoint_dir: str) -> str | None:
+    """The newest completed checkpoint (a chk-N directory holding `_metadata`) of any job."""
+    root = Path(checkpoint_dir.removeprefix("file://"))
+    done = [m.parent for m in root.glob("*/chk-*/_metadata")]
+    if not done:
+        return None
+    return str(max(done, key=lambda p: p.stat().st_mtime))
 
 
 def select_sources(spec: str) -> list[dict]:
@@ -154,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bounded", action="store_true", help="stop at the offsets current at start")
     parser.add_argument("--checkpoint-interval", default="10s")
     parser.add_argument("--checkpoint-dir", help="default: ICEFLOE_CHECKPOINT_DIR")
-    parser.add_argument("--resume-from", help="a retained checkpoint (chk-N dir) to restore from")
+    parser.add_argument("--resume-from", help="a retained checkpoint (chk-N dir) to restore from, or "
+                        "'latest' for the newest one under the checkpoint dir (none: start from Kafka group offsets)")
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--jars", help="comma-separated jar paths (default: ICEFLOE_FLINK_JARS or ./lib)")
     parser.add_argument("--print-sql", action="store_true", help="print the statements and exit")
@@ -164,20 +192,29 @@ def main(argv: list[str] | None = None) -> int:
     profile = load_profile()
     sources = select_sources(args.sources)
     statements = [render(s, profile, args.bounded) for s in sources]
+    dead_letters = render_dead_letters(profile, args.bounded)
     if args.print_sql:
         print(catalog_ddl({**profile, "ICEFLOE_S3_SECRET_ACCESS_KEY": "***"}) + ";\n")
-        for st in statements:
+        for st in [dead_letters, *statements]:
             print(";\n\n".join(st.values()) + ";\n")
         return 0
+    if args.resume_from == "latest":
+        checkpoint_dir = args.checkpoint_dir or profile.get("ICEFLOE_CHECKPOINT_DIR", "")
+        args.resume_from = latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
+        log.info("resuming from %s", args.resume_from or "Kafka group offsets (no checkpoint retained yet)")
 
     t0 = time.monotonic()
     tenv = build_env(args, profile)
     tenv.execute_sql(catalog_ddl(profile))
     job = tenv.create_statement_set()
+    tenv.execute_sql(dead_letters["SINK"])
+    tenv.execute_sql(dead_letters["SOURCE"])
+    job.add_insert_sql(dead_letters["INSERT"])
     for st in statements:
         tenv.execute_sql(st["SOURCE"])
         tenv.execute_sql(st["SINK"])
         job.add_insert_sql(st["INSERT"])
+        job.add_insert_sql(st["DEAD_LETTER"])
     result = job.execute()
     client = result.get_job_client()
     job_id = client.get_job_id() if client else "?"

@@ -62,4 +62,24 @@ SELECT
   NOW()                                                                 AS _loaded_at,
   `kafka_partition`                                                     AS _kafka_partition,
   `kafka_offset`                                                        AS _kafka_offset
-FROM kafka_${name};
+FROM kafka_${name}
+WHERE CAST(`value` AS STRING) IS JSON;
+
+-- ====  DEAD_LETTER  ==========================================================
+-- Nothing is dropped silently: a record whose value is not JSON keeps its original bytes here.
+INSERT INTO icefloe.`raw`.dead_letters
+SELECT
+  '${topic}'                                                            AS source_topic,
+  CAST(`kafka_key` AS STRING)                                           AS kafka_key,
+  `value`                                                               AS payload,
+  CASE WHEN `value` IS NULL THEN 'empty record value (tombstone)'
+       ELSE 'record value is not valid JSON' END                       AS error,
+  CAST(`headers`['delivery_id'] AS STRING)                              AS _webhook_id,
+  CAST(`headers`['provider_topic'] AS STRING)                           AS _webhook_topic,
+  TO_TIMESTAMP_LTZ(CAST(CAST(`headers`['received_at'] AS STRING) AS BIGINT), 3) AS _received_at,
+  CAST(`kafka_timestamp` AS DATE)                                       AS _received_date,
+  NOW()                                                                 AS _loaded_at,
+  `kafka_partition`                                                     AS _kafka_partition,
+  `kafka_offset`                                                        AS _kafka_offset
+FROM kafka_${name}
+WHERE `value` IS NULL OR NOT (CAST(`value` AS STRING) IS JSON);
