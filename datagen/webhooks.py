@@ -52,3 +52,45 @@ def send(base_url: str, deliveries: list[Delivery], on_progress=None) -> SendRep
             if on_progress:
                 on_progress(report)
     return report
+
+
+async def send_concurrently(base_url: str, deliveries: list[Delivery], concurrency: int = 16,
+                            max_attempts: int = 20, on_progress=None) -> tuple[SendReport, list[str]]:
+    """Send with `concurrency` requests in flight, retrying 429/503 and connection errors with
+    backoff as providers do. Returns the report and the delivery ids that were accepted."""
+    import asyncio
+
+    report, accepted_ids = SendReport(), []
+    queue: asyncio.Queue[Delivery] = asyncio.Queue()
+    for d in deliveries:
+        queue.put_nowait(d)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                d = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            for attempt in range(max_attempts):
+                try:
+                    r = await client.post(d.path, content=d.body, headers=d.headers)
+                    status = r.status_code
+                except httpx.TransportError:
+                    status = 599
+                if status in (429, 503, 599) and attempt < max_attempts - 1:
+                    await asyncio.sleep(min(0.2 * 2 ** attempt, 5.0))
+                    continue
+                break
+            report.sent += 1
+            if 200 <= status < 300:
+                report.accepted += 1
+                accepted_ids.append(d.delivery_id)
+            else:
+                report.rejected[status] = report.rejected.get(status, 0) + 1
+            if on_progress:
+                on_progress(report)
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return report, accepted_ids

@@ -75,8 +75,19 @@ def catalog_ddl(p: dict[str, str]) -> str:
     return f"CREATE CATALOG icefloe WITH (\n  {body}\n)"
 
 
-def kafka_values(profile: dict[str, str], bounded: bool) -> dict[str, str]:
+def startup_options(offsets: dict[int, int] | None) -> str:
+    """Where a Kafka source starts when no checkpoint is restored: just after the last offset
+    already in Iceberg (the table, not Kafka's committed group offsets, is the source of truth,
+    so consecutive runs never write a record twice), or at the earliest offset."""
+    if not offsets:
+        return "'scan.startup.mode' = 'earliest-offset',"
+    spec = ";".join(f"partition:{p},offset:{o + 1}" for p, o in sorted(offsets.items()))
+    return f"'scan.startup.mode' = 'specific-offsets', 'scan.startup.specific-offsets' = '{spec}',"
+
+
+def kafka_values(profile: dict[str, str], bounded: bool, offsets: dict[int, int] | None = None) -> dict[str, str]:
     return {
+        "startup_options": startup_options(offsets),
         "kafka_bootstrap_servers": profile.get("ICEFLOE_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
         "kafka_security_protocol": profile.get("ICEFLOE_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
         "bounded_option": "'scan.bounded.mode' = 'latest-offset'," if bounded else "",
@@ -97,11 +108,12 @@ def sections(path: Path, values: dict[str, str]) -> dict[str, str]:
     return {k: v.strip().rstrip(";") for k, v in out.items()}
 
 
-def render(source: dict, profile: dict[str, str], bounded: bool) -> dict[str, str]:
+def render(source: dict, profile: dict[str, str], bounded: bool,
+           offsets: dict[int, int] | None = None) -> dict[str, str]:
     """The SOURCE, SINK, INSERT and DEAD_LETTER statements of one source."""
     key_fields = source.get("key_fields") or {}
     values = {
-        **kafka_values(profile, bounded),
+        **kafka_values(profile, bounded, offsets),
         "name": f"{source['source']}_{source['object']}",
         "topic": f"{source['source']}.{source['object']}",
         "key_columns": "".join(f"`{k}` STRING COMMENT 'extracted from {path}',\n  "
@@ -112,10 +124,44 @@ def render(source: dict, profile: dict[str, str], bounded: bool) -> dict[str, st
     return sections(SQL_FILE, values)
 
 
-def render_dead_letters(profile: dict[str, str], bounded: bool) -> dict[str, str]:
+def dead_letter_topic() -> str:
+    return yaml.safe_load(SOURCES_FILE.read_text())["dead_letter_topic"]
+
+
+def render_dead_letters(profile: dict[str, str], bounded: bool,
+                        offsets: dict[int, int] | None = None) -> dict[str, str]:
     """The dead-letter table, and the job reading the API's dead-letter topic into it."""
-    topic = yaml.safe_load(SOURCES_FILE.read_text())["dead_letter_topic"]
-    return sections(DEAD_LETTER_FILE, {**kafka_values(profile, bounded), "dead_letter_topic": topic})
+    return sections(DEAD_LETTER_FILE, {**kafka_values(profile, bounded, offsets),
+                                       "dead_letter_topic": dead_letter_topic()})
+
+
+def committed_offsets(tenv, topics: dict[str, str]) -> dict[str, dict[int, int]]:
+    """The highest Kafka offset per partition already written to Iceberg, per topic.
+
+    `topics` maps topic -> raw table name. Records of a topic may be in its raw table or, when
+    unparsable, in raw.dead_letters; both count. One bounded query for all topics.
+    """
+    from pyflink.table.catalog import ObjectPath
+
+    catalog = tenv.get_catalog("icefloe")
+    parts = []
+    for topic, table in topics.items():
+        if table and catalog.table_exists(ObjectPath("raw", table)):
+            parts.append(f"SELECT '{topic}' AS t, _kafka_partition AS p, _kafka_offset AS o "
+                         f"FROM icefloe.`raw`.{table}")
+    if catalog.table_exists(ObjectPath("raw", "dead_letters")):
+        quoted = ", ".join(f"'{t}'" for t in topics)
+        parts.append("SELECT source_topic AS t, _kafka_partition AS p, _kafka_offset AS o "
+                     f"FROM icefloe.`raw`.dead_letters WHERE source_topic IN ({quoted})")
+    out: dict[str, dict[int, int]] = {}
+    if not parts:
+        return out
+    query = f"SELECT t, p, MAX(o) FROM ({' UNION ALL '.join(parts)}) GROUP BY t, p"
+    with tenv.execute_sql(query).collect() as rows:
+        for t, p, o in rows:  # a changelog: MAX only grows, so the largest value seen is final
+            if p is not None and o is not None:
+                out.setdefault(t, {})[p] = max(o, out.get(t, {}).get(p, -1))
+    return out
 
 
 def latest_checkpoint(checkpoint_dir: str) -> str | None:
@@ -160,9 +206,8 @@ def build_env(args, profile: dict[str, str]):
     conf.set_string("execution.checkpointing.mode", "EXACTLY_ONCE")
     conf.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
     conf.set_string("execution.checkpointing.checkpoints-after-tasks-finish.enabled", "true")
-    checkpoint_dir = args.checkpoint_dir or profile.get("ICEFLOE_CHECKPOINT_DIR")
-    if checkpoint_dir:
-        conf.set_string("execution.checkpointing.dir", checkpoint_dir)
+    if args.checkpoint_dir:
+        conf.set_string("execution.checkpointing.dir", args.checkpoint_dir)
     conf.set_string("execution.checkpointing.num-retained", "3")
     conf.set_string("execution.checkpointing.min-pause", "1s")
     conf.set_string("execution.checkpointing.timeout", "2min")
@@ -187,25 +232,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jars", help="comma-separated jar paths (default: ICEFLOE_FLINK_JARS or ./lib)")
     parser.add_argument("--print-sql", action="store_true", help="print the statements and exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
 
     profile = load_profile()
     sources = select_sources(args.sources)
-    statements = [render(s, profile, args.bounded) for s in sources]
-    dead_letters = render_dead_letters(profile, args.bounded)
     if args.print_sql:
+        statements = [render(s, profile, args.bounded) for s in sources]
+        dead_letters = render_dead_letters(profile, args.bounded)
         print(catalog_ddl({**profile, "ICEFLOE_S3_SECRET_ACCESS_KEY": "***"}) + ";\n")
         for st in [dead_letters, *statements]:
             print(";\n\n".join(st.values()) + ";\n")
         return 0
+    if not args.checkpoint_dir and profile.get("ICEFLOE_CHECKPOINT_DIR"):
+        # One checkpoint directory per job shape: a checkpoint only restores into the same set of
+        # sources, and a bounded run's final checkpoint (sources FINISHED) must never seed a
+        # streaming run.
+        mode = "bounded" if args.bounded else "streaming"
+        names = "all" if args.sources == "all" else "-".join(sorted(f"{s['source']}_{s['object']}" for s in sources))
+        shape = f"{mode}-{names}"
+        args.checkpoint_dir = profile["ICEFLOE_CHECKPOINT_DIR"].rstrip("/") + "/" + shape[:120]
     if args.resume_from == "latest":
-        checkpoint_dir = args.checkpoint_dir or profile.get("ICEFLOE_CHECKPOINT_DIR", "")
-        args.resume_from = latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
+        args.resume_from = latest_checkpoint(args.checkpoint_dir) if args.checkpoint_dir else None
         log.info("resuming from %s", args.resume_from or "Kafka group offsets (no checkpoint retained yet)")
 
     t0 = time.monotonic()
     tenv = build_env(args, profile)
     tenv.execute_sql(catalog_ddl(profile))
+    topics = {f"{s['source']}.{s['object']}": f"{s['source']}_{s['object']}" for s in sources}
+    topics[dead_letter_topic()] = ""
+    offsets = committed_offsets(tenv, topics)
+    log.info("start offsets from Iceberg (used unless a checkpoint is restored): %s",
+             {t: o for t, o in offsets.items() if o} or "none yet, earliest")
+    statements = [render(s, profile, args.bounded, offsets.get(f"{s['source']}.{s['object']}")) for s in sources]
+    dead_letters = render_dead_letters(profile, args.bounded, offsets.get(dead_letter_topic()))
     job = tenv.create_statement_set()
     tenv.execute_sql(dead_letters["SINK"])
     tenv.execute_sql(dead_letters["SOURCE"])

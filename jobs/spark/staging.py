@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", required=True, choices=sorted(KEYS), help="<source>_<object>")
     parser.add_argument("--mode", default="incremental", choices=["incremental", "full"])
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     t0 = time.monotonic()
     result = run(args.table, args.mode)
     log.info("done in %.1fs: %s", time.monotonic() - t0, result)

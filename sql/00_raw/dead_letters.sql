@@ -38,8 +38,7 @@ CREATE TEMPORARY TABLE kafka_dead_letter (
   'properties.security.protocol' = '${kafka_security_protocol}',
   'properties.group.id' = 'icefloe-raw-dead-letter',
   'properties.isolation.level' = 'read_committed',
-  'properties.auto.offset.reset' = 'earliest',
-  'scan.startup.mode' = 'group-offsets',
+  ${startup_options}
   ${bounded_option}
   'key.format' = 'raw',
   'key.fields' = 'kafka_key',

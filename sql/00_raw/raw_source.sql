@@ -21,8 +21,7 @@ CREATE TEMPORARY TABLE kafka_${name} (
   'properties.security.protocol' = '${kafka_security_protocol}',
   'properties.group.id' = 'icefloe-raw-${name}',
   'properties.isolation.level' = 'read_committed',
-  'properties.auto.offset.reset' = 'earliest',
-  'scan.startup.mode' = 'group-offsets',
+  ${startup_options}
   ${bounded_option}
   'key.format' = 'raw',
   'key.fields' = 'kafka_key',
