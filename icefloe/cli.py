@@ -174,6 +174,21 @@ def flink_run(ctx: typer.Context, sources: str = typer.Option("all", help="<sour
     console.print(f"[green]flink job finished[/] in {run.seconds:.1f}s; log: {run.log_file}")
 
 
+@flink_app.command("package")
+def flink_package() -> None:
+    """Build the Managed Flink application zip (runner, SQL, sources.yaml, one uber jar) in dist/."""
+    from icefloe.jobs import package_flink_app
+    from icefloe.local.errors import StackError
+
+    try:
+        path = package_flink_app()
+    except StackError as exc:
+        _fail(exc)
+    console.print(f"[green]built[/] {path} ({path.stat().st_size / 1e6:.0f} MB); Managed Flink run options: "
+                  "python=jobs/flink/runner.py, jarfile=jobs/flink/lib/icefloe-flink-app.jar; "
+                  "runtime property group `icefloe` carries the ICEFLOE_* values")
+
+
 @flink_app.command("start")
 def flink_start(sources: str = typer.Option("all"), checkpoint_interval: str = typer.Option("10s"),
                 fresh: bool = typer.Option(False, help="Ignore retained checkpoints (start from group offsets).")) -> None:
