@@ -5,7 +5,8 @@ def test_layer_sql_files_split_into_ddl_and_transform(spark_common):
     sql = spark_common.LayerSql.load("01_staging", "stg_shopify_orders")
     assert sql.ddl.startswith("CREATE TABLE IF NOT EXISTS staging.stg_shopify_orders")
     assert "'format-version' = '2'" in sql.ddl and "zstd" in sql.ddl
-    assert sql.transform.lstrip().startswith("SELECT") and "FROM raw_batch" in sql.transform
+    code = [ln for ln in sql.transform.splitlines() if ln.strip() and not ln.lstrip().startswith("--")]
+    assert code[0].startswith("SELECT") and code[-1] == "FROM raw_batch"
 
 
 def test_settings_come_only_from_the_contract_and_name_the_missing_variable(spark_common):
