@@ -37,6 +37,12 @@ SOURCES_FILE = Path(os.environ.get("ICEFLOE_SOURCES_FILE", ROOT / "sources.yaml"
 MANAGED_FLINK_PROPERTIES = Path("/etc/flink/application_properties.json")
 
 
+def say(message: str) -> None:
+    """Progress for the job's log. (PyFlink reconfigures Python logging when its JVM starts, so
+    these lines are printed, not logged.)"""
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} icefloe.flink: {message}", flush=True)
+
+
 def load_profile() -> dict[str, str]:
     """ICEFLOE_* values: Managed Flink's property group "icefloe" if present, then environment."""
     profile: dict[str, str] = {}
@@ -253,16 +259,20 @@ def main(argv: list[str] | None = None) -> int:
         args.checkpoint_dir = profile["ICEFLOE_CHECKPOINT_DIR"].rstrip("/") + "/" + shape[:120]
     if args.resume_from == "latest":
         args.resume_from = latest_checkpoint(args.checkpoint_dir) if args.checkpoint_dir else None
-        log.info("resuming from %s", args.resume_from or "Kafka group offsets (no checkpoint retained yet)")
+        say(f"resuming from {args.resume_from or 'no checkpoint (none retained yet): offsets from Iceberg'}")
 
     t0 = time.monotonic()
-    tenv = build_env(args, profile)
-    tenv.execute_sql(catalog_ddl(profile))
+    # The offset query is a job of its own: it runs in an environment without the checkpoint to
+    # restore (that state belongs to the streaming job, not to this query).
+    query_env = build_env(argparse.Namespace(**{**vars(args), "resume_from": None}), profile)
+    query_env.execute_sql(catalog_ddl(profile))
     topics = {f"{s['source']}.{s['object']}": f"{s['source']}_{s['object']}" for s in sources}
     topics[dead_letter_topic()] = ""
-    offsets = committed_offsets(tenv, topics)
-    log.info("start offsets from Iceberg (used unless a checkpoint is restored): %s",
-             {t: o for t, o in offsets.items() if o} or "none yet, earliest")
+    offsets = committed_offsets(query_env, topics)
+    say(f"start offsets from Iceberg (used unless a checkpoint is restored): "
+        f"{ {t: o for t, o in offsets.items() if o} or 'none yet, earliest'}")
+    tenv = build_env(args, profile)
+    tenv.execute_sql(catalog_ddl(profile))
     statements = [render(s, profile, args.bounded, offsets.get(f"{s['source']}.{s['object']}")) for s in sources]
     dead_letters = render_dead_letters(profile, args.bounded, offsets.get(dead_letter_topic()))
     job = tenv.create_statement_set()
@@ -277,11 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     result = job.execute()
     client = result.get_job_client()
     job_id = client.get_job_id() if client else "?"
-    log.info("job %s submitted in %.1fs for %d source(s): %s", job_id, time.monotonic() - t0,
-             len(sources), ", ".join(f"{s['source']}_{s['object']}" for s in sources))
+    say(f"job {job_id} submitted in {time.monotonic() - t0:.1f}s for {len(sources)} source(s): "
+        + ", ".join(f"{s['source']}_{s['object']}" for s in sources))
     print(f"ICEFLOE_FLINK_JOB_ID {job_id}", flush=True)
     result.wait()
-    log.info("job %s finished after %.1fs", job_id, time.monotonic() - t0)
+    say(f"job {job_id} finished after {time.monotonic() - t0:.1f}s")
     return 0
 
 
