@@ -32,7 +32,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SQL_DIR = Path(os.environ.get("ICEFLOE_SQL_DIR", ROOT / "sql")) / "00_raw"
 SQL_FILE = SQL_DIR / "raw_source.sql"
+KAFKA_SOURCE_FILE = SQL_DIR / "kafka_source.sql"
 DEAD_LETTER_FILE = SQL_DIR / "dead_letters.sql"
+DEAD_LETTER_INSERT_FILE = SQL_DIR / "dead_letter_insert.sql"
 SOURCES_FILE = Path(os.environ.get("ICEFLOE_SOURCES_FILE", ROOT / "sources.yaml"))
 MANAGED_FLINK_PROPERTIES = Path("/etc/flink/application_properties.json")
 
@@ -114,20 +116,41 @@ def sections(path: Path, values: dict[str, str]) -> dict[str, str]:
     return {k: v.strip().rstrip(";") for k, v in out.items()}
 
 
+def kafka_source(name: str, topic: str, profile: dict[str, str], bounded: bool,
+                 offsets: dict[int, int] | None) -> str:
+    """CREATE TEMPORARY TABLE kafka_<name> for one topic."""
+    return sections(KAFKA_SOURCE_FILE, {**kafka_values(profile, bounded, offsets), "name": name,
+                                        "topic": topic, "group_id": f"icefloe-raw-{name}"})["SOURCE"]
+
+
+def dead_letter_insert(name: str, topic: str, error: str, where: str) -> str:
+    """INSERT INTO raw.dead_letters the records of kafka_<name> selected by `where`."""
+    return sections(DEAD_LETTER_INSERT_FILE, {"name": name, "topic": topic, "error": error,
+                                              "where": where})["INSERT"]
+
+
 def render(source: dict, profile: dict[str, str], bounded: bool,
            offsets: dict[int, int] | None = None) -> dict[str, str]:
     """The SOURCE, SINK, INSERT and DEAD_LETTER statements of one source."""
     key_fields = source.get("key_fields") or {}
+    name, topic = f"{source['source']}_{source['object']}", f"{source['source']}.{source['object']}"
     values = {
-        **kafka_values(profile, bounded, offsets),
-        "name": f"{source['source']}_{source['object']}",
-        "topic": f"{source['source']}.{source['object']}",
+        "name": name,
         "key_columns": "".join(f"`{k}` STRING COMMENT 'extracted from {path}',\n  "
                                for k, path in key_fields.items()),
         "key_selects": "".join(f"JSON_VALUE(CAST(`value` AS STRING), '{path}') AS `{k}`,\n  "
                                for k, path in key_fields.items()),
     }
-    return sections(SQL_FILE, values)
+    return {
+        "SOURCE": kafka_source(name, topic, profile, bounded, offsets),
+        **sections(SQL_FILE, values),
+        # nothing is dropped silently: a record whose value is not JSON keeps its bytes there
+        "DEAD_LETTER": dead_letter_insert(
+            name, topic,
+            error="CASE WHEN `value` IS NULL THEN 'empty record value (tombstone)' "
+                  "ELSE 'record value is not valid JSON' END",
+            where="`value` IS NULL OR NOT (CAST(`value` AS STRING) IS JSON)"),
+    }
 
 
 def dead_letter_topic() -> str:
@@ -137,8 +160,14 @@ def dead_letter_topic() -> str:
 def render_dead_letters(profile: dict[str, str], bounded: bool,
                         offsets: dict[int, int] | None = None) -> dict[str, str]:
     """The dead-letter table, and the job reading the API's dead-letter topic into it."""
-    return sections(DEAD_LETTER_FILE, {**kafka_values(profile, bounded, offsets),
-                                       "dead_letter_topic": dead_letter_topic()})
+    topic = dead_letter_topic()
+    return {
+        **sections(DEAD_LETTER_FILE, {"dead_letter_topic": topic}),
+        "SOURCE": kafka_source("dead_letter", topic, profile, bounded, offsets),
+        "INSERT": dead_letter_insert(
+            "dead_letter", topic, where="TRUE",
+            error="COALESCE(CAST(`headers`['dead_letter_reason'] AS STRING), 'dead-lettered by the API')"),
+    }
 
 
 def committed_offsets(tenv, topics: dict[str, str]) -> dict[str, dict[int, int]]:
