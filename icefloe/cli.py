@@ -232,7 +232,8 @@ def drill(fault: str = typer.Option("flink-kill", help="flink-kill | kafka-resta
                   progress=lambda m: console.print(f"  {m}"))
     verdict = "[green]exactly once[/]" if r.exactly_once else "[red]NOT exactly once[/]"
     console.print(f"{verdict}: fault={r.fault} sent={r.sent} accepted={r.accepted} raw rows={r.rows} "
-                  f"distinct={r.distinct} missing={r.missing} duplicates={r.duplicates} in {r.seconds:.0f}s")
+                  f"distinct={r.distinct} missing={r.missing} duplicates={r.duplicates} "
+                  f"(edge redeliveries after a 503: {r.redelivered}) in {r.seconds:.0f}s")
     if not r.exactly_once:
         raise typer.Exit(1)
 
