@@ -7,6 +7,7 @@ are integers below 2**53 (as HubSpot's are).
 
 from __future__ import annotations
 
+import base64
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -51,13 +52,14 @@ class Event:
         head = orjson.dumps({
             "provider": self.provider, "provider_topic": self.provider_topic, "topic": self.topic,
             "object_id": self.object_id, "delivery_id": self.delivery_id,
-            "occurred_at": round(self.occurred_at, 3), "deliver_at": round(self.deliver_at, 3),
+            "occurred_at": self.occurred_at, "deliver_at": self.deliver_at,
             "fault": self.fault,
         })
         return head[:-1] + b',"body":' + self.body_bytes() + b"}"
 
 
 def b62(n: int, width: int) -> str:
+    """`width` base62 digits of `n` (little end first)."""
     out = []
     for _ in range(width):
         n, r = divmod(n, 62)
@@ -65,20 +67,37 @@ def b62(n: int, width: int) -> str:
     return "".join(out)
 
 
+# base64 digits mapped onto alphanumerics: '+' and '/' become 'x' and 'Q' (a slight bias is harmless)
+_B64_TO_ALNUM = bytes.maketrans(b"+/", b"xQ")
+
+
 class StripeIds:
-    """Stripe-looking ids (`ch_3Q...`): a seeded account tag plus random base62, unique per run."""
+    """Stripe-looking ids (`ch_3Q...`): a seeded account tag plus random alphanumerics."""
 
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
-        self._account = b62(rng.getrandbits(60), 10)
+        self._account = b62(rng.getrandbits(60), 4)
 
     def make(self, prefix: str, length: int = 14) -> str:
-        return f"{prefix}_{self._account[:4]}{b62(self._rng.getrandbits(6 * length), length)}"
+        nbytes = (length * 3 + 3) // 4
+        raw = base64.b64encode(self._rng.getrandbits(nbytes * 8).to_bytes(nbytes, "little"))
+        return f"{prefix}_{self._account}{raw.translate(_B64_TO_ALNUM)[:length].decode()}"
+
+
+_SHOP_OFFSET_S = -5 * 3600
+_DAY_PREFIX: dict[int, str] = {}
 
 
 def iso_shop(ts: float) -> str:
-    """Shopify's timestamp format: local time with offset, second precision."""
-    return datetime.fromtimestamp(int(ts), SHOP_TZ).isoformat()
+    """Shopify's timestamp format: local time with offset, second precision (`...T09:30:00-05:00`)."""
+    local = int(ts) + _SHOP_OFFSET_S
+    day, sec = divmod(local, 86400)
+    prefix = _DAY_PREFIX.get(day)
+    if prefix is None:
+        prefix = _DAY_PREFIX[day] = datetime.fromtimestamp(day * 86400, timezone.utc).strftime("%Y-%m-%dT")
+    h, rem = divmod(sec, 3600)
+    m, s = divmod(rem, 60)
+    return f"{prefix}{h:02d}:{m:02d}:{s:02d}-05:00"
 
 
 def iso_utc_ms(ts: float) -> str:
@@ -91,6 +110,16 @@ def money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
+_MONEY_SETS: dict[tuple[int, str], dict] = {}
+
+
 def money_set(cents: int, currency: str = "USD") -> dict:
-    m = {"amount": money(cents), "currency_code": currency}
-    return {"shop_money": m, "presentment_money": dict(m)}
+    """A `*_set` pair. Cached: bodies share these dicts, so nothing may mutate them."""
+    key = (cents, currency)
+    out = _MONEY_SETS.get(key)
+    if out is None:
+        m = {"amount": money(cents), "currency_code": currency}
+        out = {"shop_money": m, "presentment_money": m}
+        if len(_MONEY_SETS) < 200_000:
+            _MONEY_SETS[key] = out
+    return out
