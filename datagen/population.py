@@ -11,6 +11,7 @@ Faker is slow per call, so it fills small pools once; everything after is `rando
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from dataclasses import dataclass, field
@@ -157,6 +158,12 @@ class Pools:
         self.ipv4 = [fake.ipv4_public() for _ in range(500)]
         self.user_agents = [fake.user_agent() for _ in range(100)]
 
+    @staticmethod
+    @functools.lru_cache(maxsize=4)
+    def for_seed(seed: int) -> Pools:
+        """Pools are read-only after construction: share them between runs of the same seed."""
+        return Pools(seed)
+
 
 class Population:
     """The people and companies, and every source account that refers to them."""
@@ -164,7 +171,7 @@ class Population:
     def __init__(self, config: PopulationConfig, seed: int, pools: Pools | None = None) -> None:
         self.config = config
         self.rng = random.Random(f"population:{seed}")
-        self.pools = pools or Pools(seed)
+        self.pools = pools or Pools.for_seed(seed)
         self.companies: list[Company] = [self._company(i) for i in range(config.companies)]
         self.people: list[Person] = []
         self.accounts: dict[str, list[Account]] = {s: [] for s in SOURCES}
