@@ -78,6 +78,9 @@ class HubSpotCrm:
         return ev
 
     def _set(self, obj: CrmObject, at: float, rng: random.Random, source: str, **props: str | None) -> list[dict]:
+        # a journey may schedule a change for later than one scheduled after it; changes of one object
+        # are kept in time order so the events replay to the object's final state
+        at = max(at, obj.updated_at + 1.0)
         events = []
         for k, v in props.items():
             obj.properties[k] = v

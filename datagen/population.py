@@ -172,6 +172,8 @@ class Population:
         self.config = config
         self.rng = random.Random(f"population:{seed}")
         self.pools = pools or Pools.for_seed(seed)
+        self._emails: set[str] = set()
+        self._gmail_keys: set[str] = set()
         self.companies: list[Company] = [self._company(i) for i in range(config.companies)]
         self.people: list[Person] = []
         self.accounts: dict[str, list[Account]] = {s: [] for s in SOURCES}
@@ -204,7 +206,15 @@ class Population:
         f, l_ = _ascii(first), _ascii(last)
         local = r.choice((f"{f}.{l_}", f"{f}{l_}", f"{f[0]}{l_}", f"{f}.{l_}{r.randint(1, 99)}",
                           f"{f}_{l_}", f"{l_}.{f}"))
-        return f"{local}@{domain or r.choice(FREE_DOMAINS)}"
+        domain = domain or r.choice(FREE_DOMAINS)
+        email = f"{local}@{domain}"
+        # a mailbox belongs to one person: two people never get the same address by accident
+        while email in self._emails or (domain == "gmail.com" and email.replace(".", "") in self._gmail_keys):
+            email = f"{local}{r.randint(1, 9999)}@{domain}"
+        self._emails.add(email)
+        if domain == "gmail.com":
+            self._gmail_keys.add(email.replace(".", ""))
+        return email
 
     def _person(self, i: int) -> Person:
         r, cfg = self.rng, self.config
