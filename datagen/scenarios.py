@@ -165,7 +165,7 @@ class Generator:
     def _emit(self, provider: str, ptopic: str, object_id: object, at: float, body, delivery_id: str) -> None:
         if at > self.horizon:
             return
-        if provider != "hubspot":
+        if provider != "hubspot" and not isinstance(body, bytes):
             body = orjson.dumps(body)
         ev = Event(provider, ptopic, TOPIC_OF[ptopic], str(object_id), delivery_id, at, body)
         r, f = self._fault_rng, self.faults
@@ -190,8 +190,9 @@ class Generator:
         ev.seq = self._seq
         heapq.heappush(self._heap, (ev.deliver_at, self._seq, ev))
 
-    def _shopify(self, ptopic: str, body: dict, at: float) -> None:
-        self._emit("shopify", ptopic, body["id"], at, body, f"{self.rng.getrandbits(128):032x}")
+    def _shopify(self, ptopic: str, body: dict, at: float, raw: bytes | None = None) -> None:
+        """`raw`: the body already serialised (two topics often carry the same body)."""
+        self._emit("shopify", ptopic, body["id"], at, raw or body, f"{self.rng.getrandbits(128):032x}")
 
     def _stripe(self, type_: str, obj: dict, at: float) -> None:
         ev = st.event(self.sids, self.rng, type_, obj, at)
@@ -289,14 +290,15 @@ class Generator:
         body = sh.order(self.shop_ids, r, self.pop.pools, self._order_number, acct, cust, items, at + 2, code, pct,
                         "pending" if pending else "paid")
         self._truth("shopify", "orders", body["id"], acct.person)
-        self._shopify("orders/create", body, at + 2)
+        raw = orjson.dumps(body)
+        self._shopify("orders/create", body, at + 2, raw)
         t = at + 2
         if pending:
             t += r.uniform(30, 3 * HOUR)
             body = sh.paid(body, t)
             self._shopify("orders/paid", body, t)
         else:
-            self._shopify("orders/paid", body, t + r.uniform(0.5, 5))
+            self._shopify("orders/paid", body, t + r.uniform(0.5, 5), raw)
         if r.random() < 0.03:
             t += r.uniform(300, 6 * HOUR)
             self._shopify("orders/cancelled", sh.cancelled(body, t), t)
@@ -304,8 +306,9 @@ class Generator:
         if r.random() < 0.9:
             t += r.uniform(HOUR, 30 * HOUR)
             body = sh.fulfilled(body, t, self.shop_ids.next("fulfillment"), r)
-            self._shopify("orders/fulfilled", body, t)
-            self._shopify("orders/updated", body, t + 0.5)
+            raw = orjson.dumps(body)
+            self._shopify("orders/fulfilled", body, t, raw)
+            self._shopify("orders/updated", body, t + 0.5, raw)
             if r.random() < 0.05:
                 t += r.uniform(HOUR, 36 * HOUR)
                 self._shopify("orders/updated", sh.refunded(body, t), t)

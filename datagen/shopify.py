@@ -8,7 +8,7 @@ and above 2**53, as Shopify's are: they stay Python ints and are serialised exac
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from icefloe.datagen.common import iso_shop, money, money_set
@@ -64,6 +64,7 @@ class Product:
     created_at: float
     variants: list[Variant]
     body: dict
+    line_bases: dict[int, dict] = field(default_factory=dict)
 
 
 def gid(kind: str, id_: int) -> str:
@@ -201,6 +202,23 @@ def _iso_z(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _line_base(v: Variant, prod: Product) -> dict:
+    """The fields of a line item that depend only on the variant (built once per variant)."""
+    base = prod.line_bases.get(v.id)
+    if base is None or base["price"] != money(v.price_cents):
+        base = prod.line_bases[v.id] = {
+            "id": 0, "admin_graphql_api_id": "", "attributed_staffs": [], "current_quantity": 0,
+            "fulfillable_quantity": 0, "fulfillment_service": "manual", "fulfillment_status": None,
+            "gift_card": False, "grams": v.grams, "name": f"{prod.title} - {v.title}", "price": money(v.price_cents),
+            "price_set": money_set(v.price_cents), "product_exists": True, "product_id": prod.id, "properties": [],
+            "quantity": 0, "requires_shipping": True, "sales_line_item_group_id": None, "sku": v.sku,
+            "taxable": True, "title": prod.title, "total_discount": "0.00", "total_discount_set": money_set(0),
+            "variant_id": v.id, "variant_inventory_management": "shopify", "variant_title": v.title,
+            "vendor": prod.vendor, "tax_lines": [], "duties": [], "discount_allocations": [],
+        }
+    return base
+
+
 def order(ids: ShopifyIds, rng: random.Random, pools: Pools, number: int, account: Account, cust: dict,
           items: list[tuple[Variant, Product, int]], created_at: float, discount_code: str | None = None,
           discount_pct: int = 0, financial_status: str = "paid") -> dict:
@@ -224,21 +242,14 @@ def order(ids: ShopifyIds, rng: random.Random, pools: Pools, number: int, accoun
         discount_total += disc
         tax_total += tax
         weight += v.grams * qty
-        lines.append({
-            "id": lid, "admin_graphql_api_id": gid("LineItem", lid), "attributed_staffs": [],
-            "current_quantity": qty, "fulfillable_quantity": qty, "fulfillment_service": "manual",
-            "fulfillment_status": None, "gift_card": False, "grams": v.grams, "name": f"{prod.title} - {v.title}",
-            "price": money(v.price_cents), "price_set": money_set(v.price_cents), "product_exists": True,
-            "product_id": prod.id, "properties": [], "quantity": qty, "requires_shipping": True,
-            "sales_line_item_group_id": None, "sku": v.sku, "taxable": True, "title": prod.title,
-            "total_discount": "0.00", "total_discount_set": money_set(0), "variant_id": v.id,
-            "variant_inventory_management": "shopify", "variant_title": v.title, "vendor": prod.vendor,
-            "tax_lines": [{"channel_liable": False, "price": money(tax), "price_set": money_set(tax),
-                           "rate": tax_rate, "title": "State Tax"}] if tax else [],
-            "duties": [],
-            "discount_allocations": [{"amount": money(disc), "amount_set": money_set(disc),
-                                      "discount_application_index": 0}] if disc else [],
-        })
+        lines.append(dict(
+            _line_base(v, prod), id=lid, admin_graphql_api_id=gid("LineItem", lid), current_quantity=qty,
+            fulfillable_quantity=qty, quantity=qty,
+            tax_lines=[{"channel_liable": False, "price": money(tax), "price_set": money_set(tax),
+                        "rate": tax_rate, "title": "State Tax"}] if tax else [],
+            discount_allocations=[{"amount": money(disc), "amount_set": money_set(disc),
+                                   "discount_application_index": 0}] if disc else [],
+        ))
     shipping = 0 if subtotal >= 7500 or discount_code == "FREESHIP" else rng.choice((499, 799, 1299))
     sl_id = ids.next("shipping_line")
     shipping_line = {

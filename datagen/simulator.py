@@ -56,6 +56,7 @@ class SimulatorConfig:
     backoff_max_s: float = 8.0
     timeout_s: float = 10.0
     hubspot_batch: int = 10
+    record_ids: bool = False              # keep the delivery ids that were accepted (tests)
     scenario: str = "normal_day"
     scale: float = 1.0
     seed: int = 7
@@ -81,6 +82,7 @@ class SimReport:
     by_provider: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
+    accepted_ids: list[tuple[str, str]] = field(default_factory=list, repr=False)  # (provider, delivery id)
 
     @property
     def rate(self) -> float:
@@ -169,6 +171,8 @@ class Simulator:
             rep.latencies_ms.append((time.perf_counter() - t) * 1000)
             if 200 <= status < 300:
                 rep.accepted += 1
+                if cfg.record_ids:
+                    rep.accepted_ids.append((d.provider, d.delivery_id))
                 return
             if (status in RETRYABLE or status == 0) and d.attempt < cfg.max_retries:
                 d.attempt += 1
