@@ -7,6 +7,7 @@ stays fast.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import typer
@@ -67,11 +68,12 @@ def simulate(
     max_deliveries: int = typer.Option(None, help="Stop after this many deliveries."),
 ) -> None:
     """Sign generated deliveries with each provider's scheme and POST them at a target rate."""
+    import asyncio
+
     from icefloe.datagen.settings import DatagenSettings
     from icefloe.datagen.simulator import Simulator, SimulatorConfig
 
-    import asyncio
-
+    logging.getLogger("httpx").setLevel(logging.WARNING)   # one INFO line per request would drown the progress
     settings = DatagenSettings.load()
     try:
         cfg = SimulatorConfig(target=target or settings.ingestion_url, rate=rate, duration_s=duration,
