@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -41,7 +41,6 @@ class Event:
     deliver_at: float = 0.0
     fault: str | None = None
     seq: int = 0
-    extra: dict = field(default_factory=dict)
 
     def body_bytes(self) -> bytes:
         """The body exactly as it goes on the wire (Shopify and Stripe bodies are kept serialised)."""
@@ -105,9 +104,17 @@ def iso_utc_ms(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_MONEY: dict[int, str] = {}
+
+
 def money(cents: int) -> str:
     """Shopify money strings: `"12.30"` (integers in cents avoid float rounding)."""
-    return f"{cents // 100}.{cents % 100:02d}"
+    out = _MONEY.get(cents)
+    if out is None:
+        out = f"{cents // 100}.{cents % 100:02d}"
+        if len(_MONEY) < 500_000:
+            _MONEY[cents] = out
+    return out
 
 
 _MONEY_SETS: dict[tuple[int, str], dict] = {}

@@ -66,16 +66,21 @@ def shopify_bodies(runs) -> list[tuple[str, dict]]:
             for run in runs.values() for e in run["events"] if e.provider == "shopify"]
 
 
-def test_every_shopify_topic_we_route_is_generated(runs):
-    topics = {t for t, _ in shopify_bodies(runs)}
+@pytest.fixture(scope="module")
+def bodies(runs) -> list[tuple[str, dict]]:
+    return shopify_bodies(runs)
+
+
+def test_every_shopify_topic_we_route_is_generated(bodies):
+    topics = {t for t, _ in bodies}
     assert topics == {"orders/create", "orders/updated", "orders/paid", "orders/fulfilled", "orders/cancelled",
                       "customers/create", "customers/update", "products/create", "products/update"}
 
 
-def test_shopify_bodies_validate_against_the_webhook_schemas(runs, schemas_dir):
+def test_shopify_bodies_validate_against_the_webhook_schemas(bodies, schemas_dir):
     problems: list[str] = []
     per_topic: dict[str, int] = {}
-    for topic, body in shopify_bodies(runs):
+    for topic, body in bodies:
         if per_topic.get(topic, 0) >= 25:
             continue
         per_topic[topic] = per_topic.get(topic, 0) + 1
@@ -90,14 +95,14 @@ def test_known_schema_gaps_are_real_gaps_in_the_package(schemas_dir):
         assert path in failing, f"{topic} {path}: the package's own example passes now; drop the exception"
 
 
-def test_the_schemas_reject_a_broken_order(runs, schemas_dir):
-    body = next(b for t, b in shopify_bodies(runs) if t == "orders/create")
+def test_the_schemas_reject_a_broken_order(bodies, schemas_dir):
+    body = next(b for t, b in bodies if t == "orders/create")
     broken = dict(body, total_price=12.5, line_items=[{k: v for k, v in body["line_items"][0].items() if k != "sku"}])
     assert len(errors("orders/create", broken)) >= 2
 
 
-def test_orders_carry_line_items_discounts_shipping_addresses_and_customer(runs):
-    orders = [b for t, b in shopify_bodies(runs) if t == "orders/create"]
+def test_orders_carry_line_items_discounts_shipping_addresses_and_customer(runs, bodies):
+    orders = [b for t, b in bodies if t == "orders/create"]
     assert any(o["discount_codes"] for o in orders)
     flash = [b for t, b in shopify_bodies({"f": runs["flash_sale"]}) if t == "orders/create"]
     assert any(o["discount_codes"] and o["discount_codes"][0]["code"] == "FLASH30" for o in flash)
@@ -108,7 +113,7 @@ def test_orders_carry_line_items_discounts_shipping_addresses_and_customer(runs)
         assert o["total_line_items_price"] == f"{lines // 100}.{lines % 100:02d}"
 
 
-def test_products_have_variants(runs):
-    products = [b for t, b in shopify_bodies(runs) if t == "products/create"]
+def test_products_have_variants(bodies):
+    products = [b for t, b in bodies if t == "products/create"]
     assert products and all(p["variants"] and all(v["product_id"] == p["id"] for v in p["variants"])
                             for p in products)
