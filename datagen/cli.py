@@ -1,6 +1,6 @@
 """`icefloe datagen` and `icefloe simulate`: registered on the main CLI by `register(app)`.
 
-Heavy imports (Faker, the generators, httpx) happen inside the commands, so `icefloe --help`
+Heavy imports (Faker, the generators, aiohttp) happen inside the commands, so `icefloe --help`
 stays fast.
 """
 
