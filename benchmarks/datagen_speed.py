@@ -18,8 +18,12 @@ from pathlib import Path
 
 from icefloe.datagen.scenarios import Generator
 
-EVENTS_PER_SCALE = {"normal_day": 96_000, "flash_sale": 130_000, "fraud_attack": 130_000,
-                    "promotion_blast": 125_000}
+EVENTS_PER_SCALE = {
+    "normal_day": 96_000,
+    "flash_sale": 130_000,
+    "fraud_attack": 130_000,
+    "promotion_blast": 125_000,
+}
 
 
 def main() -> None:
@@ -42,15 +46,23 @@ def main() -> None:
     wall, cpu = time.perf_counter() - w1, time.process_time() - c1
     total_cpu = cpu + setup_cpu
     result = {
-        "scenario": args.scenario, "scale": round(scale, 3), "seed": args.seed, "events": n,
-        "bytes": nbytes, "people": len(gen.pop.people),
-        "setup_wall_s": round(setup_wall, 2), "setup_cpu_s": round(setup_cpu, 2),
-        "generate_wall_s": round(wall, 2), "generate_cpu_s": round(cpu, 2),
-        "events_per_s_wall": round(n / wall), "events_per_cpu_s": round(n / cpu),
+        "scenario": args.scenario,
+        "scale": round(scale, 3),
+        "seed": args.seed,
+        "events": n,
+        "bytes": nbytes,
+        "people": len(gen.pop.people),
+        "setup_wall_s": round(setup_wall, 2),
+        "setup_cpu_s": round(setup_cpu, 2),
+        "generate_wall_s": round(wall, 2),
+        "generate_cpu_s": round(cpu, 2),
+        "events_per_s_wall": round(n / wall),
+        "events_per_cpu_s": round(n / cpu),
         "events_per_cpu_s_incl_setup": round(n / total_cpu),
         "cpu_s_per_million_incl_setup": round(total_cpu / n * 1e6, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "python": platform.python_version(), "machine": platform.machine(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
         "load_average_1m": round(__import__("os").getloadavg()[0], 1),
     }
     for k, v in result.items():

@@ -26,7 +26,9 @@ async def _accept_all(scope, receive, send) -> None:
     more = True
     while more:
         more = (await receive()).get("more_body", False)
-    await send({"type": "http.response.start", "status": 202, "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {"type": "http.response.start", "status": 202, "headers": [(b"content-type", b"application/json")]}
+    )
     await send({"type": "http.response.body", "body": b'{"status":"accepted"}'})
 
 
@@ -55,15 +57,24 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        cfg = SimulatorConfig(target=f"http://127.0.0.1:{port}", rate=args.rate, duration_s=args.duration,
-                              concurrency=args.concurrency, scale=0.5)
+        cfg = SimulatorConfig(
+            target=f"http://127.0.0.1:{port}",
+            rate=args.rate,
+            duration_s=args.duration,
+            concurrency=args.concurrency,
+            scale=0.5,
+        )
         secrets = {"shopify": "shpss_bench", "stripe": "whsec_bench", "hubspot": "hs-bench"}
         report = asyncio.run(Simulator(cfg, secrets).run())
     finally:
         server.terminate()
         server.join(10)
-    result = {"target_rate": args.rate, "concurrency": args.concurrency, **report.summary(),
-              "load_average_1m": round(__import__("os").getloadavg()[0], 1)}
+    result = {
+        "target_rate": args.rate,
+        "concurrency": args.concurrency,
+        **report.summary(),
+        "load_average_1m": round(__import__("os").getloadavg()[0], 1),
+    }
     for k, v in result.items():
         print(f"{k:>20}: {v}")
     out = Path(__file__).parent / "results" / "simulator_speed.json"

@@ -18,7 +18,9 @@ console = Console()
 
 
 def datagen(
-    scenario: str = typer.Option("normal_day", help="normal_day | flash_sale | fraud_attack | promotion_blast"),
+    scenario: str = typer.Option(
+        "normal_day", help="normal_day | flash_sale | fraud_attack | promotion_blast"
+    ),
     scale: float = typer.Option(1.0, help="Traffic and population multiplier (1 = about 100k events a day)."),
     seed: int = typer.Option(7, help="Same seed, same scenario and scale: byte-identical output."),
     out: Path = typer.Option(Path("./out"), help="Output directory (JSON lines per topic + ground truth)."),
@@ -37,8 +39,14 @@ def datagen(
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     console.print(f"[bold]{scenario}[/]: {SCENARIOS[scenario].description} (scale {scale}, seed {seed})")
-    with Progress(TextColumn("[cyan]generating"), BarColumn(), TextColumn("{task.completed:,} events"),
-                  TextColumn("[dim]{task.fields[rate]}"), TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("[cyan]generating"),
+        BarColumn(),
+        TextColumn("{task.completed:,} events"),
+        TextColumn("[dim]{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("gen", total=None, rate="")
 
         def tick(n: int) -> None:
@@ -48,8 +56,10 @@ def datagen(
                 progress.update(task, rate=f"{progress.tasks[0].completed / elapsed:,.0f}/s")
 
         manifest = write_run(gen, out, on_event=tick)
-    console.print(f"[green]{manifest['events']:,} events[/] in {manifest['wall_s']}s "
-                  f"({manifest['events'] / max(manifest['cpu_s'], 1e-9):,.0f} events per CPU second) -> {out}")
+    console.print(
+        f"[green]{manifest['events']:,} events[/] in {manifest['wall_s']}s "
+        f"({manifest['events'] / max(manifest['cpu_s'], 1e-9):,.0f} events per CPU second) -> {out}"
+    )
     for topic, n in manifest["per_topic"].items():
         console.print(f"  {topic:<24} {n:>10,}")
     console.print(f"  faults: {manifest['fault_counts']}; ground truth: {out / 'ground_truth'}")
@@ -73,26 +83,44 @@ def simulate(
     from icefloe.datagen.settings import DatagenSettings
     from icefloe.datagen.simulator import Simulator, SimulatorConfig
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)   # one INFO line per request would drown the progress
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request would drown the progress
     settings = DatagenSettings.load()
     try:
-        cfg = SimulatorConfig(target=target or settings.ingestion_url, rate=rate, duration_s=duration,
-                              max_deliveries=max_deliveries, concurrency=concurrency,
-                              providers=tuple(p.strip() for p in providers.split(",") if p.strip()),
-                              max_retries=max_retries, scenario=scenario, scale=scale, seed=seed)
+        cfg = SimulatorConfig(
+            target=target or settings.ingestion_url,
+            rate=rate,
+            duration_s=duration,
+            max_deliveries=max_deliveries,
+            concurrency=concurrency,
+            providers=tuple(p.strip() for p in providers.split(",") if p.strip()),
+            max_retries=max_retries,
+            scenario=scenario,
+            scale=scale,
+            seed=seed,
+        )
         sim = Simulator(cfg, {p: settings.secret(p) for p in cfg.providers})
     except ValueError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     console.print(f"sending to {cfg.target} at {rate:g}/s for {duration:g}s ({', '.join(cfg.providers)})")
     total = max_deliveries or int(rate * duration)
-    with Progress(TextColumn("[cyan]delivering"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("[cyan]delivering"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("sim", total=total, stats="")
 
         def tick(rep) -> None:
-            progress.update(task, completed=rep.sent, stats=f"accepted {rep.accepted:,} rejected "
-                            f"{sum(rep.rejected.values()):,} retried {rep.retried:,} ({rep.rate:,.0f}/s)")
+            progress.update(
+                task,
+                completed=rep.sent,
+                stats=f"accepted {rep.accepted:,} rejected "
+                f"{sum(rep.rejected.values()):,} retried {rep.retried:,} ({rep.rate:,.0f}/s)",
+            )
 
         try:
             report = asyncio.run(sim.run(tick))
@@ -101,8 +129,10 @@ def simulate(
     summary = report.summary()
     console.print_json(json.dumps(summary))
     if summary["sent"] and summary["accepted"] == 0:
-        console.print(f"[bold red]nothing accepted[/]: is the API up at {cfg.target} (`icefloe local up`) and "
-                      "are the secrets the same as the API's?")
+        console.print(
+            f"[bold red]nothing accepted[/]: is the API up at {cfg.target} (`icefloe local up`) and "
+            "are the secrets the same as the API's?"
+        )
         raise typer.Exit(1)
 
 

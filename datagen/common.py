@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 
 #: Seconds of the simulated clock are carried as float unix time; providers format them their way.
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 #: Shopify shop's UTC offset: bodies carry local time with an offset, as Shopify sends them.
 SHOP_TZ = timezone(timedelta(hours=-5))
@@ -48,12 +48,18 @@ class Event:
 
     def line(self) -> bytes:
         """The JSON-lines record written to `<topic>.jsonl` (body kept whole, ids exact)."""
-        head = orjson.dumps({
-            "provider": self.provider, "provider_topic": self.provider_topic, "topic": self.topic,
-            "object_id": self.object_id, "delivery_id": self.delivery_id,
-            "occurred_at": self.occurred_at, "deliver_at": self.deliver_at,
-            "fault": self.fault,
-        })
+        head = orjson.dumps(
+            {
+                "provider": self.provider,
+                "provider_topic": self.provider_topic,
+                "topic": self.topic,
+                "object_id": self.object_id,
+                "delivery_id": self.delivery_id,
+                "occurred_at": self.occurred_at,
+                "deliver_at": self.deliver_at,
+                "fault": self.fault,
+            }
+        )
         return head[:-1] + b',"body":' + self.body_bytes() + b"}"
 
 
@@ -93,7 +99,7 @@ def iso_shop(ts: float) -> str:
     day, sec = divmod(local, 86400)
     prefix = _DAY_PREFIX.get(day)
     if prefix is None:
-        prefix = _DAY_PREFIX[day] = datetime.fromtimestamp(day * 86400, timezone.utc).strftime("%Y-%m-%dT")
+        prefix = _DAY_PREFIX[day] = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%dT")
     h, rem = divmod(sec, 3600)
     m, s = divmod(rem, 60)
     return f"{prefix}{h:02d}:{m:02d}:{s:02d}-05:00"
@@ -101,7 +107,7 @@ def iso_shop(ts: float) -> str:
 
 def iso_utc_ms(ts: float) -> str:
     """HubSpot CRM objects' format: UTC with milliseconds and `Z`."""
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 _MONEY: dict[int, str] = {}

@@ -1,10 +1,10 @@
 """Write a run to disk: JSON lines per topic, the ground truth, the CRM snapshot and a manifest.
 
-    <out>/<topic>.jsonl                 one delivery per line, in delivery order (see `Event.line`)
-    <out>/ground_truth/records.jsonl    every source record id -> its true person id (and company id)
-    <out>/ground_truth/people.jsonl     the people themselves (households, look-alikes, companies)
-    <out>/crm/hubspot.<kind>.jsonl      HubSpot CRM objects as the v3 objects API returns them at the end
-    <out>/manifest.json                 scenario, scale, seed, fault rates and counts
+<out>/<topic>.jsonl                 one delivery per line, in delivery order (see `Event.line`)
+<out>/ground_truth/records.jsonl    every source record id -> its true person id (and company id)
+<out>/ground_truth/people.jsonl     the people themselves (households, look-alikes, companies)
+<out>/crm/hubspot.<kind>.jsonl      HubSpot CRM objects as the v3 objects API returns them at the end
+<out>/manifest.json                 scenario, scale, seed, fault rates and counts
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from icefloe.datagen.scenarios import Generator
 log = logging.getLogger(__name__)
 
 
-def write_run(gen: Generator, out: Path, on_event: Callable[[int], None] | None = None,
-              every: int = 5000) -> dict:
+def write_run(
+    gen: Generator, out: Path, on_event: Callable[[int], None] | None = None, every: int = 5000
+) -> dict:
     """Generate the whole run into `out` (created if needed); returns the manifest."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "ground_truth").mkdir(exist_ok=True)
@@ -59,11 +60,20 @@ def write_run(gen: Generator, out: Path, on_event: Callable[[int], None] | None 
             for obj in gen.crm.snapshot(kind):
                 f.write(orjson.dumps(obj) + b"\n")
     manifest = {
-        "scenario": gen.scenario.name, "scale": gen.scale, "seed": gen.seed,
-        "faults": dataclasses.asdict(gen.faults), "events": n, "per_topic": dict(sorted(gen.counts.items())),
-        "fault_counts": faults, "people": len(gen.pop.people),
+        "scenario": gen.scenario.name,
+        "scale": gen.scale,
+        "seed": gen.seed,
+        "faults": dataclasses.asdict(gen.faults),
+        "events": n,
+        "per_topic": dict(sorted(gen.counts.items())),
+        "fault_counts": faults,
+        "people": len(gen.pop.people),
     }
     # timings stay out of the file: same scenario, scale and seed give byte-identical output
     (out / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     log.info("wrote %d events to %s", n, out)
-    return {**manifest, "wall_s": round(time.perf_counter() - t0, 3), "cpu_s": round(time.process_time() - c0, 3)}
+    return {
+        **manifest,
+        "wall_s": round(time.perf_counter() - t0, 3),
+        "cpu_s": round(time.process_time() - c0, 3),
+    }

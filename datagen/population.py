@@ -23,16 +23,52 @@ log = logging.getLogger(__name__)
 SOURCES = ("shopify", "stripe", "hubspot")
 
 NICKNAMES = {
-    "Robert": "Bob", "William": "Bill", "Richard": "Rick", "James": "Jim", "Michael": "Mike",
-    "Elizabeth": "Liz", "Katherine": "Kate", "Jennifer": "Jen", "Christopher": "Chris",
-    "Thomas": "Tom", "Daniel": "Dan", "Matthew": "Matt", "Joseph": "Joe", "Margaret": "Maggie",
-    "Patricia": "Pat", "Anthony": "Tony", "Samantha": "Sam", "Alexander": "Alex", "Rebecca": "Becky",
-    "Jessica": "Jess", "Nicholas": "Nick", "Benjamin": "Ben", "Jonathan": "Jon", "Steven": "Steve",
-    "Andrew": "Andy", "Edward": "Ed", "Victoria": "Vicky", "Kimberly": "Kim", "Deborah": "Deb",
-    "Susan": "Sue", "Timothy": "Tim", "Gregory": "Greg", "Kenneth": "Ken", "Ronald": "Ron",
+    "Robert": "Bob",
+    "William": "Bill",
+    "Richard": "Rick",
+    "James": "Jim",
+    "Michael": "Mike",
+    "Elizabeth": "Liz",
+    "Katherine": "Kate",
+    "Jennifer": "Jen",
+    "Christopher": "Chris",
+    "Thomas": "Tom",
+    "Daniel": "Dan",
+    "Matthew": "Matt",
+    "Joseph": "Joe",
+    "Margaret": "Maggie",
+    "Patricia": "Pat",
+    "Anthony": "Tony",
+    "Samantha": "Sam",
+    "Alexander": "Alex",
+    "Rebecca": "Becky",
+    "Jessica": "Jess",
+    "Nicholas": "Nick",
+    "Benjamin": "Ben",
+    "Jonathan": "Jon",
+    "Steven": "Steve",
+    "Andrew": "Andy",
+    "Edward": "Ed",
+    "Victoria": "Vicky",
+    "Kimberly": "Kim",
+    "Deborah": "Deb",
+    "Susan": "Sue",
+    "Timothy": "Tim",
+    "Gregory": "Greg",
+    "Kenneth": "Ken",
+    "Ronald": "Ron",
 }
-FREE_DOMAINS = ("gmail.com", "gmail.com", "gmail.com", "yahoo.com", "outlook.com", "hotmail.com",
-                "icloud.com", "proton.me", "aol.com")
+FREE_DOMAINS = (
+    "gmail.com",
+    "gmail.com",
+    "gmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "hotmail.com",
+    "icloud.com",
+    "proton.me",
+    "aol.com",
+)
 
 
 @dataclass(slots=True)
@@ -63,10 +99,10 @@ class Person:
     person_id: str
     first_name: str
     last_name: str
-    email: str                      # the person's own canonical mailbox
-    phone: str                      # 10 digits, US
+    email: str  # the person's own canonical mailbox
+    phone: str  # 10 digits, US
     address: Address
-    previous_address: Address | None = None   # moved: some systems still hold this one
+    previous_address: Address | None = None  # moved: some systems still hold this one
     company: Company | None = None
     work_email: str | None = None
     household_id: str | None = None
@@ -93,8 +129,8 @@ class Account:
     source: str
     person: Person
     identity: Identity
-    index: int                      # position in the source's account list; ids derive from it
-    created: bool = False           # its creation event was emitted
+    index: int  # position in the source's account list; ids derive from it
+    created: bool = False  # its creation event was emitted
     extra: dict = field(default_factory=dict)
 
     @property
@@ -109,18 +145,19 @@ class PopulationConfig:
     people: int = 5000
     companies: int = 400
     #: probability that a person has an account in each source (overlap follows from these)
-    p_source: dict[str, float] = field(default_factory=lambda: {"shopify": 0.75, "stripe": 0.55,
-                                                                  "hubspot": 0.45})
-    p_second_account: float = 0.04   # a second account in the same source (guest checkout, re-signup)
-    p_household: float = 0.06        # a new person joins an existing person's household
-    p_lookalike: float = 0.03        # a new person has the same name as an existing, different one
+    p_source: dict[str, float] = field(
+        default_factory=lambda: {"shopify": 0.75, "stripe": 0.55, "hubspot": 0.45}
+    )
+    p_second_account: float = 0.04  # a second account in the same source (guest checkout, re-signup)
+    p_household: float = 0.06  # a new person joins an existing person's household
+    p_lookalike: float = 0.03  # a new person has the same name as an existing, different one
     p_moved: float = 0.08
     p_employed: float = 0.5
     p_email_case: float = 0.08
-    p_gmail_dots: float = 0.3        # of gmail addresses
+    p_gmail_dots: float = 0.3  # of gmail addresses
     p_plus_alias: float = 0.05
-    p_work_email: float = 0.5        # HubSpot contacts of employed people use their work address
-    p_shared_email: float = 0.5      # of household / company members: use the shared mailbox
+    p_work_email: float = 0.5  # HubSpot contacts of employed people use their work address
+    p_shared_email: float = 0.5  # of household / company members: use the shared mailbox
     p_nickname: float = 0.15
     p_typo: float = 0.03
     p_missing_phone: float = 0.3
@@ -149,11 +186,25 @@ class Pools:
         self.places = []
         for _ in range(size // 3):
             state_code = fake.state_abbr(include_territories=False)
-            self.places.append((fake.city(), _STATE_NAMES.get(state_code, state_code), state_code,
-                                fake.zipcode_in_state(state_code)))
+            self.places.append(
+                (
+                    fake.city(),
+                    _STATE_NAMES.get(state_code, state_code),
+                    state_code,
+                    fake.zipcode_in_state(state_code),
+                )
+            )
         self.company_names = sorted({fake.company() for _ in range(size)})
-        self.industries = ["COMPUTER_SOFTWARE", "RETAIL", "MARKETING_AND_ADVERTISING", "FINANCIAL_SERVICES",
-                           "HOSPITAL_HEALTH_CARE", "CONSUMER_GOODS", "EDUCATION_MANAGEMENT", "APPAREL_FASHION"]
+        self.industries = [
+            "COMPUTER_SOFTWARE",
+            "RETAIL",
+            "MARKETING_AND_ADVERTISING",
+            "FINANCIAL_SERVICES",
+            "HOSPITAL_HEALTH_CARE",
+            "CONSUMER_GOODS",
+            "EDUCATION_MANAGEMENT",
+            "APPAREL_FASHION",
+        ]
         self.product_words = sorted({fake.word().capitalize() for _ in range(size // 2)})
         self.ipv4 = [fake.ipv4_public() for _ in range(500)]
         self.user_agents = [fake.user_agent() for _ in range(100)]
@@ -181,8 +232,11 @@ class Population:
             self.people.append(self._person(i))
         for person in self.people:
             self._open_accounts(person)
-        log.debug("population: %d people, %s accounts", len(self.people),
-                  {s: len(a) for s, a in self.accounts.items()})
+        log.debug(
+            "population: %d people, %s accounts",
+            len(self.people),
+            {s: len(a) for s, a in self.accounts.items()},
+        )
 
     # ---- people and companies -------------------------------------------------------------------
 
@@ -195,8 +249,16 @@ class Population:
         slug = "".join(c for c in name.lower().split(",")[0].split(" and ")[0] if c.isalnum())[:18] or "co"
         domain = f"{slug}{i if i >= len(self.pools.company_names) else ''}.com"
         addr = self._address()
-        return Company(f"C{i:07d}", name, domain, self.rng.choice(self.pools.industries), addr.city,
-                       addr.province, self.rng.choice((8, 25, 60, 150, 400, 1200, 5000)), addr)
+        return Company(
+            f"C{i:07d}",
+            name,
+            domain,
+            self.rng.choice(self.pools.industries),
+            addr.city,
+            addr.province,
+            self.rng.choice((8, 25, 60, 150, 400, 1200, 5000)),
+            addr,
+        )
 
     def _phone(self) -> str:
         return f"{self.rng.randint(201, 989)}{self.rng.randint(200, 999)}{self.rng.randint(0, 9999):04d}"
@@ -204,8 +266,9 @@ class Population:
     def _email(self, first: str, last: str, domain: str | None = None) -> str:
         r = self.rng
         f, l_ = _ascii(first), _ascii(last)
-        local = r.choice((f"{f}.{l_}", f"{f}{l_}", f"{f[0]}{l_}", f"{f}.{l_}{r.randint(1, 99)}",
-                          f"{f}_{l_}", f"{l_}.{f}"))
+        local = r.choice(
+            (f"{f}.{l_}", f"{f}{l_}", f"{f[0]}{l_}", f"{f}.{l_}{r.randint(1, 99)}", f"{f}_{l_}", f"{l_}.{f}")
+        )
         domain = domain or r.choice(FREE_DOMAINS)
         email = f"{local}@{domain}"
         # a mailbox belongs to one person: two people never get the same address by accident
@@ -223,8 +286,15 @@ class Population:
         if existing and r.random() < cfg.p_household:
             head = r.choice(existing)
             first = r.choice(self.pools.first_names)
-            p = Person(pid, first, head.last_name, self._email(first, head.last_name), self._phone(),
-                       head.address, household_id=head.household_id or head.person_id)
+            p = Person(
+                pid,
+                first,
+                head.last_name,
+                self._email(first, head.last_name),
+                self._phone(),
+                head.address,
+                household_id=head.household_id or head.person_id,
+            )
             head.household_id = p.household_id
             shared = head.shared_email or f"the{_ascii(head.last_name)}s@{r.choice(FREE_DOMAINS)}"
             head.shared_email = p.shared_email = shared
@@ -233,10 +303,22 @@ class Population:
             # same name (and often the same town), but another person: must NOT be merged
             addr = self._address()
             if r.random() < 0.5:
-                addr = Address(r.choice(self.pools.streets), twin.address.city, twin.address.province,
-                               twin.address.province_code, twin.address.zip)
-            p = Person(pid, twin.first_name, twin.last_name, self._email(twin.first_name, twin.last_name),
-                       self._phone(), addr, lookalike_of=twin.person_id)
+                addr = Address(
+                    r.choice(self.pools.streets),
+                    twin.address.city,
+                    twin.address.province,
+                    twin.address.province_code,
+                    twin.address.zip,
+                )
+            p = Person(
+                pid,
+                twin.first_name,
+                twin.last_name,
+                self._email(twin.first_name, twin.last_name),
+                self._phone(),
+                addr,
+                lookalike_of=twin.person_id,
+            )
         else:
             first, last = r.choice(self.pools.first_names), r.choice(self.pools.last_names)
             p = Person(pid, first, last, self._email(first, last), self._phone(), self._address())
@@ -299,10 +381,20 @@ class Population:
         return Identity(first, last, email, phone, address)
 
     def ground_truth_people(self) -> list[dict]:
-        return [{"person_id": p.person_id, "first_name": p.first_name, "last_name": p.last_name,
-                 "email": p.email, "phone": p.phone, "household_id": p.household_id,
-                 "company_id": p.company.company_id if p.company else None,
-                 "lookalike_of": p.lookalike_of, "sources": list(p.sources)} for p in self.people]
+        return [
+            {
+                "person_id": p.person_id,
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "email": p.email,
+                "phone": p.phone,
+                "household_id": p.household_id,
+                "company_id": p.company.company_id if p.company else None,
+                "lookalike_of": p.lookalike_of,
+                "sources": list(p.sources),
+            }
+            for p in self.people
+        ]
 
 
 def format_phone(r: random.Random, digits: str) -> str:
@@ -317,11 +409,11 @@ def _typo(r: random.Random, s: str) -> str:
         return s
     i = r.randrange(1, len(s) - 1)
     k = r.randrange(3)
-    if k == 0:                       # swap two neighbours
-        return s[:i] + s[i + 1] + s[i] + s[i + 2:]
-    if k == 1:                       # drop one letter
-        return s[:i] + s[i + 1:]
-    return s[:i] + s[i] + s[i:]      # double one letter
+    if k == 0:  # swap two neighbours
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :]
+    if k == 1:  # drop one letter
+        return s[:i] + s[i + 1 :]
+    return s[:i] + s[i] + s[i:]  # double one letter
 
 
 def _ascii(s: str) -> str:
@@ -329,14 +421,55 @@ def _ascii(s: str) -> str:
 
 
 _STATE_NAMES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California", "CO": "Colorado",
-    "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho",
-    "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York", "NC": "North Carolina",
-    "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania",
-    "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas",
-    "UT": "Utah", "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
-    "WI": "Wisconsin", "WY": "Wyoming", "DC": "District of Columbia",
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "DC": "District of Columbia",
 }

@@ -18,7 +18,7 @@ import logging
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 
@@ -35,20 +35,39 @@ DAY = 86400.0
 JOURNEYS = ("shop_order", "card_payment", "subscription", "crm_lead", "crm_deal")
 #: provider topic -> icefloe topic; every type generated here must be routed by sources.yaml
 TOPIC_OF = {
-    **{t: "shopify.orders" for t in ("orders/create", "orders/updated", "orders/paid", "orders/fulfilled",
-                                      "orders/cancelled")},
-    "customers/create": "shopify.customers", "customers/update": "shopify.customers",
-    "products/create": "shopify.products", "products/update": "shopify.products",
-    "customer.created": "stripe.customers", "customer.updated": "stripe.customers",
+    **{
+        t: "shopify.orders"
+        for t in ("orders/create", "orders/updated", "orders/paid", "orders/fulfilled", "orders/cancelled")
+    },
+    "customers/create": "shopify.customers",
+    "customers/update": "shopify.customers",
+    "products/create": "shopify.products",
+    "products/update": "shopify.products",
+    "customer.created": "stripe.customers",
+    "customer.updated": "stripe.customers",
     **{t: "stripe.charges" for t in ("charge.succeeded", "charge.failed", "charge.refunded")},
-    **{t: "stripe.payment_intents" for t in ("payment_intent.created", "payment_intent.succeeded",
-                                              "payment_intent.payment_failed")},
+    **{
+        t: "stripe.payment_intents"
+        for t in ("payment_intent.created", "payment_intent.succeeded", "payment_intent.payment_failed")
+    },
     "refund.created": "stripe.refunds",
-    **{t: "stripe.disputes" for t in ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")},
-    **{t: "stripe.subscriptions" for t in ("customer.subscription.created", "customer.subscription.updated",
-                                            "customer.subscription.deleted")},
-    **{f"{k}.{a}": f"hubspot.{k if k != 'company' else 'compan'}{'ies' if k == 'company' else 's'}"
-       for k in ("contact", "company", "deal", "engagement") for a in ("creation", "propertyChange", "deletion")},
+    **{
+        t: "stripe.disputes"
+        for t in ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed")
+    },
+    **{
+        t: "stripe.subscriptions"
+        for t in (
+            "customer.subscription.created",
+            "customer.subscription.updated",
+            "customer.subscription.deleted",
+        )
+    },
+    **{
+        f"{k}.{a}": f"hubspot.{k if k != 'company' else 'compan'}{'ies' if k == 'company' else 's'}"
+        for k in ("contact", "company", "deal", "engagement")
+        for a in ("creation", "propertyChange", "deletion")
+    },
 }
 
 
@@ -56,16 +75,18 @@ TOPIC_OF = {
 class FaultConfig:
     """Delivery faults, as fractions of deliveries."""
 
-    duplicate_rate: float = 0.01      # delivered twice (same delivery id; a provider retry after a lost ack)
-    out_of_order_rate: float = 0.02   # held back long enough that later changes of the object overtake it
-    late_rate: float = 0.005          # delivered minutes to hours after it happened
+    duplicate_rate: float = 0.01  # delivered twice (same delivery id; a provider retry after a lost ack)
+    out_of_order_rate: float = 0.02  # held back long enough that later changes of the object overtake it
+    late_rate: float = 0.005  # delivered minutes to hours after it happened
     late_max_s: float = 6 * HOUR
 
     def __post_init__(self) -> None:
         for name in ("duplicate_rate", "out_of_order_rate", "late_rate"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1 (got {v}); e.g. --{name.replace('_', '-')} 0.01")
+                raise ValueError(
+                    f"{name} must be between 0 and 1 (got {v}); e.g. --{name.replace('_', '-')} 0.01"
+                )
 
 
 @dataclass
@@ -81,33 +102,82 @@ class Scenario:
     name: str
     description: str
     hours: float = 24.0
-    journeys_per_hour: float = 1000.0          # at scale 1, before the daily curve
-    mix: dict[str, float] = field(default_factory=lambda: {
-        "shop_order": 0.45, "card_payment": 0.25, "subscription": 0.05, "crm_lead": 0.17, "crm_deal": 0.08})
+    journeys_per_hour: float = 1000.0  # at scale 1, before the daily curve
+    mix: dict[str, float] = field(
+        default_factory=lambda: {
+            "shop_order": 0.45,
+            "card_payment": 0.25,
+            "subscription": 0.05,
+            "crm_lead": 0.17,
+            "crm_deal": 0.08,
+        }
+    )
     spikes: list[Spike] = field(default_factory=list)
-    discount_code: str | None = None           # applied to orders inside spikes
+    discount_code: str | None = None  # applied to orders inside spikes
     discount_pct: int = 0
     fraud_window_h: tuple[float, float] | None = None
     fraud_charges_per_hour: float = 0.0
     promotion_at_h: float | None = None
 
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("normal_day", "A day of ordinary traffic with a daily curve."),
-    Scenario("flash_sale", "A one-hour sale at noon: 12x orders with FLASH30, inventory drains.",
-             spikes=[Spike(12.0, 13.0, 12.0)], discount_code="FLASH30", discount_pct=30),
-    Scenario("fraud_attack", "Card testing 02:00-04:00: bursts of small charges, most blocked, "
-             "high Radar risk, disputes after.", fraud_window_h=(2.0, 4.0), fraud_charges_per_hour=3000.0),
-    Scenario("promotion_blast", "A HubSpot email blast at 09:00: opens, clicks, lifecycle moves, then "
-             "PROMO15 orders.", promotion_at_h=9.0, spikes=[Spike(9.25, 15.0, 3.0)], discount_code="PROMO15",
-             discount_pct=15),
-)}
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("normal_day", "A day of ordinary traffic with a daily curve."),
+        Scenario(
+            "flash_sale",
+            "A one-hour sale at noon: 12x orders with FLASH30, inventory drains.",
+            spikes=[Spike(12.0, 13.0, 12.0)],
+            discount_code="FLASH30",
+            discount_pct=30,
+        ),
+        Scenario(
+            "fraud_attack",
+            "Card testing 02:00-04:00: bursts of small charges, most blocked, "
+            "high Radar risk, disputes after.",
+            fraud_window_h=(2.0, 4.0),
+            fraud_charges_per_hour=3000.0,
+        ),
+        Scenario(
+            "promotion_blast",
+            "A HubSpot email blast at 09:00: opens, clicks, lifecycle moves, then " "PROMO15 orders.",
+            promotion_at_h=9.0,
+            spikes=[Spike(9.25, 15.0, 3.0)],
+            discount_code="PROMO15",
+            discount_pct=15,
+        ),
+    )
+}
 
 
 def _diurnal(hour_of_day: float) -> float:
     """Relative traffic by hour of day (night trough, evening peak), mean about 1."""
-    curve = (0.35, 0.25, 0.2, 0.18, 0.2, 0.3, 0.5, 0.8, 1.0, 1.15, 1.25, 1.3, 1.35, 1.3, 1.25, 1.2, 1.25,
-             1.35, 1.5, 1.6, 1.55, 1.35, 1.0, 0.6)
+    curve = (
+        0.35,
+        0.25,
+        0.2,
+        0.18,
+        0.2,
+        0.3,
+        0.5,
+        0.8,
+        1.0,
+        1.15,
+        1.25,
+        1.3,
+        1.35,
+        1.3,
+        1.25,
+        1.2,
+        1.25,
+        1.35,
+        1.5,
+        1.6,
+        1.55,
+        1.35,
+        1.0,
+        0.6,
+    )
     return curve[int(hour_of_day) % 24]
 
 
@@ -120,9 +190,16 @@ class ShopCustomer:
 class Generator:
     """Events of one scenario run, in delivery order, plus the ground truth of every record."""
 
-    def __init__(self, scenario: str | Scenario = "normal_day", scale: float = 1.0, seed: int = 7,
-                 faults: FaultConfig | None = None, population: PopulationConfig | None = None,
-                 start: datetime | None = None, on_truth: Callable[[dict], None] | None = None) -> None:
+    def __init__(
+        self,
+        scenario: str | Scenario = "normal_day",
+        scale: float = 1.0,
+        seed: int = 7,
+        faults: FaultConfig | None = None,
+        population: PopulationConfig | None = None,
+        start: datetime | None = None,
+        on_truth: Callable[[dict], None] | None = None,
+    ) -> None:
         if isinstance(scenario, str):
             if scenario not in SCENARIOS:
                 raise ValueError(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIOS)}")
@@ -133,9 +210,9 @@ class Generator:
         self.scale = scale
         self.seed = seed
         self.faults = faults or FaultConfig()
-        self.start = (start or datetime(2026, 11, 2, tzinfo=timezone.utc)).timestamp()
+        self.start = (start or datetime(2026, 11, 2, tzinfo=UTC)).timestamp()
         self.end = self.start + scenario.hours * HOUR
-        self.horizon = self.end + 2 * DAY          # lifecycle events past this are not generated
+        self.horizon = self.end + 2 * DAY  # lifecycle events past this are not generated
         self.rng = random.Random(f"events:{seed}:{scenario.name}")
         self._fault_rng = random.Random(f"faults:{seed}")
         self.pop = Population(population or PopulationConfig.scaled(scale), seed)
@@ -156,11 +233,19 @@ class Generator:
 
     # ---- plumbing -----------------------------------------------------------------------------
 
-    def _truth(self, source: str, obj: str, record_id: object, person: Person | None,
-               company_id: str | None = None) -> None:
-        self.on_truth({"source": source, "object": obj, "id": str(record_id),
-                       "person_id": person.person_id if person else None,
-                       "company_id": company_id or (person.company.company_id if person and person.company else None)})
+    def _truth(
+        self, source: str, obj: str, record_id: object, person: Person | None, company_id: str | None = None
+    ) -> None:
+        self.on_truth(
+            {
+                "source": source,
+                "object": obj,
+                "id": str(record_id),
+                "person_id": person.person_id if person else None,
+                "company_id": company_id
+                or (person.company.company_id if person and person.company else None),
+            }
+        )
 
     def _emit(self, provider: str, ptopic: str, object_id: object, at: float, body, delivery_id: str) -> None:
         if at > self.horizon:
@@ -181,8 +266,17 @@ class Generator:
             body2 = body
             if provider == "hubspot":
                 body2 = dict(body, attemptNumber=body["attemptNumber"] + 1)
-            dup = Event(provider, ptopic, ev.topic, ev.object_id, delivery_id, at, body2,
-                        ev.deliver_at + r.uniform(5.0, 600.0), "duplicate")
+            dup = Event(
+                provider,
+                ptopic,
+                ev.topic,
+                ev.object_id,
+                delivery_id,
+                at,
+                body2,
+                ev.deliver_at + r.uniform(5.0, 600.0),
+                "duplicate",
+            )
             self._push(dup)
 
     def _push(self, ev: Event) -> None:
@@ -200,8 +294,14 @@ class Generator:
 
     def _hubspot(self, events: list[dict]) -> None:
         for ev in events:
-            self._emit("hubspot", ev["subscriptionType"], ev["objectId"], ev["occurredAt"] / 1000.0, ev,
-                       str(ev["eventId"]))
+            self._emit(
+                "hubspot",
+                ev["subscriptionType"],
+                ev["objectId"],
+                ev["occurredAt"] / 1000.0,
+                ev,
+                str(ev["eventId"]),
+            )
 
     # ---- the run ------------------------------------------------------------------------------
 
@@ -223,8 +323,10 @@ class Generator:
                         lam *= s.multiplier
                 arrivals.extend((h0 + r.random() * HOUR, j) for _ in range(_count(r, lam)))
             if sc.fraud_window_h and sc.fraud_window_h[0] <= h < sc.fraud_window_h[1]:
-                arrivals.extend((h0 + r.random() * HOUR, "fraud_charge")
-                                for _ in range(_count(r, sc.fraud_charges_per_hour * self.scale)))
+                arrivals.extend(
+                    (h0 + r.random() * HOUR, "fraud_charge")
+                    for _ in range(_count(r, sc.fraud_charges_per_hour * self.scale))
+                )
             arrivals.sort()
             for at, journey in arrivals:
                 if at >= self.end:
@@ -249,7 +351,7 @@ class Generator:
 
     def _setup_catalog(self) -> None:
         r = self.rng
-        n = max(20, int(60 * self.scale ** 0.5))
+        n = max(20, int(60 * self.scale**0.5))
         for i in range(n):
             at = self.start - DAY + i * 60.0
             p = sh.product(self.shop_ids, self.pop.pools, r, at)
@@ -287,8 +389,19 @@ class Generator:
             items.append((r.choice(prod.variants), prod, 1 if r.random() < 0.8 else r.randint(2, 3)))
         self._order_number += 1
         pending = r.random() < 0.15
-        body = sh.order(self.shop_ids, r, self.pop.pools, self._order_number, acct, cust, items, at + 2, code, pct,
-                        "pending" if pending else "paid")
+        body = sh.order(
+            self.shop_ids,
+            r,
+            self.pop.pools,
+            self._order_number,
+            acct,
+            cust,
+            items,
+            at + 2,
+            code,
+            pct,
+            "pending" if pending else "paid",
+        )
         self._truth("shopify", "orders", body["id"], acct.person)
         raw = orjson.dumps(body)
         self._shopify("orders/create", body, at + 2, raw)
@@ -314,11 +427,18 @@ class Generator:
                 self._shopify("orders/updated", sh.refunded(body, t), t)
         if r.random() < 0.1 or (code and code == sc.discount_code and r.random() < 0.3):
             prod = items[0][1]
-            self._shopify("products/update", sh.product_update(prod, at + 5, r, sold={items[0][0].id: items[0][2]}),
-                          at + 5)
+            self._shopify(
+                "products/update",
+                sh.product_update(prod, at + 5, r, sold={items[0][0].id: items[0][2]}),
+                at + 5,
+            )
         # shoppers known to the CRM move along the lifecycle
         contact = self._contacts.get(acct.person.person_id)
-        if contact is not None and contact.properties.get("lifecyclestage") != "customer" and r.random() < 0.5:
+        if (
+            contact is not None
+            and contact.properties.get("lifecyclestage") != "customer"
+            and r.random() < 0.5
+        ):
             self._hubspot(self.crm.advance_lifecycle(contact, at + 60, r, "customer"))
 
     # ---- Stripe -------------------------------------------------------------------------------
@@ -331,8 +451,11 @@ class Generator:
             self._stripe("customer.created", obj, at)
             self._truth("stripe", "customers", cid, acct.person)
             if self.rng.random() < 0.1:
-                self._stripe("customer.updated", st.customer_updated(obj, phone=acct.identity.phone or None,
-                                                                     metadata={"plan": "plus"}), at + 600)
+                self._stripe(
+                    "customer.updated",
+                    st.customer_updated(obj, phone=acct.identity.phone or None, metadata={"plan": "plus"}),
+                    at + 600,
+                )
         return cid
 
     def _j_card_payment(self, at: float, hour: int, fraud: Account | None = None) -> None:
@@ -340,15 +463,30 @@ class Generator:
         acct = fraud or self._account("stripe")
         cid = self._stripe_customer(acct, at) if fraud is None or r.random() < 0.3 else None
         amount = r.randint(100, 500) if fraud else int(r.lognormvariate(8.3, 0.8))
-        intent = st.payment_intent(self.sids, r, cid, max(50, amount), at, "Card testing" if fraud else
-                                   r.choice(("Order", "Invoice payment", "Gift card", None)), {})
+        intent = st.payment_intent(
+            self.sids,
+            r,
+            cid,
+            max(50, amount),
+            at,
+            "Card testing" if fraud else r.choice(("Order", "Invoice payment", "Gift card", None)),
+            {},
+        )
         self._truth("stripe", "payment_intents", intent["id"], acct.person)
         self._stripe("payment_intent.created", intent, at)
         t = at + r.uniform(1, 20)
         failed = r.random() < (0.7 if fraud else 0.06)
         fingerprint = acct.extra.setdefault("fp", self.sids.make("fp", 16)[3:])
-        ch = st.charge(self.sids, r, intent, acct, t, failed=failed, fraudulent=fraud is not None,
-                       fingerprint=fingerprint)
+        ch = st.charge(
+            self.sids,
+            r,
+            intent,
+            acct,
+            t,
+            failed=failed,
+            fraudulent=fraud is not None,
+            fingerprint=fingerprint,
+        )
         self._truth("stripe", "charges", ch["id"], acct.person)
         if failed:
             self._stripe("charge.failed", ch, t)
@@ -365,15 +503,24 @@ class Generator:
             self._stripe("charge.refunded", st.charge_refunded(ch, rf), t2 + 0.3)
         elif r.random() < (0.4 if fraud else 0.004):
             t2 = t + r.uniform(2 * HOUR, 30 * HOUR)
-            dp = st.dispute(self.sids, r, ch, t2, "fraudulent" if fraud else r.choice(
-                ("product_not_received", "fraudulent", "duplicate", "subscription_canceled")))
+            dp = st.dispute(
+                self.sids,
+                r,
+                ch,
+                t2,
+                "fraudulent"
+                if fraud
+                else r.choice(("product_not_received", "fraudulent", "duplicate", "subscription_canceled")),
+            )
             self._truth("stripe", "disputes", dp["id"], acct.person)
             self._stripe("charge.dispute.created", dp, t2)
             t3 = t2 + r.uniform(HOUR, 12 * HOUR)
             dp = st.dispute_updated(dp, t3)
             self._stripe("charge.dispute.updated", dp, t3)
             t4 = t3 + r.uniform(2 * HOUR, 24 * HOUR)
-            self._stripe("charge.dispute.closed", st.dispute_closed(dp, won=fraud is None and r.random() < 0.5), t4)
+            self._stripe(
+                "charge.dispute.closed", st.dispute_closed(dp, won=fraud is None and r.random() < 0.5), t4
+            )
 
     def _j_fraud_charge(self, at: float, hour: int) -> None:
         ring = getattr(self, "_fraud_ring", None)
@@ -390,7 +537,9 @@ class Generator:
             self.pop.people.append(person)
             person.sources = ("stripe",)
             ident = self.pop.render(person, "stripe")
-            ident.email = f"{self.rng.getrandbits(40):010x}@{self.rng.choice(('mailinator.com', 'yopmail.com'))}"
+            ident.email = (
+                f"{self.rng.getrandbits(40):010x}@{self.rng.choice(('mailinator.com', 'yopmail.com'))}"
+            )
             ident.first_name = ident.last_name = None
             acct = Account("stripe", person, ident, len(self.pop.accounts["stripe"]))
             self.pop.accounts["stripe"].append(acct)
@@ -406,13 +555,17 @@ class Generator:
         self._stripe("customer.subscription.created", sub, at + 5)
         if r.random() < 0.3:
             t = at + r.uniform(HOUR, 20 * HOUR)
-            sub = st.subscription_updated(sub, cancel_at_period_end=True, cancel_at=sub["items"]["data"][0][
-                "current_period_end"])
+            sub = st.subscription_updated(
+                sub, cancel_at_period_end=True, cancel_at=sub["items"]["data"][0]["current_period_end"]
+            )
             self._stripe("customer.subscription.updated", sub, t)
             if r.random() < 0.5:
                 t += r.uniform(HOUR, 20 * HOUR)
-                self._stripe("customer.subscription.deleted",
-                             st.subscription_deleted(sub, t, "cancellation_requested"), t)
+                self._stripe(
+                    "customer.subscription.deleted",
+                    st.subscription_deleted(sub, t, "cancellation_requested"),
+                    t,
+                )
 
     # ---- HubSpot ------------------------------------------------------------------------------
 
@@ -457,7 +610,9 @@ class Generator:
         acct = self._account("hubspot")
         contact = self._contact(acct, at)
         company = self._company(acct, at)
-        deal, events = self.crm.create_deal(company, contact, at + 30, r, r.choice((2500, 6000, 12000, 48000)))
+        deal, events = self.crm.create_deal(
+            company, contact, at + 30, r, r.choice((2500, 6000, 12000, 48000))
+        )
         self._hubspot(events)
         self._truth("hubspot", "deals", deal.id, acct.person)
         t = at + 30
@@ -482,7 +637,9 @@ class Generator:
             self._hubspot(self.crm.update_contact(contact, t, r, hs_email_last_send_date=str(int(t * 1000))))
             if r.random() < 0.3:
                 t += r.uniform(60, 4 * HOUR)
-                self._hubspot(self.crm.update_contact(contact, t, r, hs_email_last_open_date=str(int(t * 1000))))
+                self._hubspot(
+                    self.crm.update_contact(contact, t, r, hs_email_last_open_date=str(int(t * 1000)))
+                )
                 if r.random() < 0.2:
                     self._hubspot(self.crm.advance_lifecycle(contact, t + 30, r))
 
@@ -501,4 +658,4 @@ def _count(r: random.Random, lam: float) -> int:
             if p < limit:
                 return n
             n += 1
-    return max(0, int(r.gauss(lam, lam ** 0.5) + 0.5))
+    return max(0, int(r.gauss(lam, lam**0.5) + 0.5))

@@ -25,11 +25,16 @@ class DatagenSettings(BaseSettings):
         return cls(_env_file=env_file if env_file.exists() else None, **overrides)
 
     def secret(self, provider: str) -> str:
-        field = {"shopify": "shopify_webhook_secret", "stripe": "stripe_webhook_secret",
-                 "hubspot": "hubspot_client_secret"}[provider]
+        field = {
+            "shopify": "shopify_webhook_secret",
+            "stripe": "stripe_webhook_secret",
+            "hubspot": "hubspot_client_secret",
+        }[provider]
         # while a secret rotates the API accepts several, comma-separated; a sender signs with the first
         value = getattr(self, field).get_secret_value().split(",")[0].strip()
         if not value:
-            raise ValueError(f"no {provider} signing secret: set ICEFLOE_{field.upper()} "
-                             "(or run `icefloe local up`, which writes it to the profile)")
+            raise ValueError(
+                f"no {provider} signing secret: set ICEFLOE_{field.upper()} "
+                "(or run `icefloe local up`, which writes it to the profile)"
+            )
         return value

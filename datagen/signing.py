@@ -26,8 +26,14 @@ def _hmac(secret: str | bytes, message: bytes) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
-def shopify_headers(body: bytes, secret: str | bytes, topic: str, webhook_id: str,
-                    shop_domain: str = "icefloe-demo.myshopify.com", triggered_at: str | None = None) -> dict[str, str]:
+def shopify_headers(
+    body: bytes,
+    secret: str | bytes,
+    topic: str,
+    webhook_id: str,
+    shop_domain: str = "icefloe-demo.myshopify.com",
+    triggered_at: str | None = None,
+) -> dict[str, str]:
     headers = {
         "Content-Type": "application/json",
         "X-Shopify-Topic": topic,
@@ -49,8 +55,11 @@ def stripe_signature(body: bytes, secret: str, timestamp: int | None = None) -> 
 
 
 def stripe_headers(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
-    return {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-            "Stripe-Signature": stripe_signature(body, secret, timestamp)}
+    return {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        "Stripe-Signature": stripe_signature(body, secret, timestamp),
+    }
 
 
 def hubspot_v3_signature(body: bytes, client_secret: str, method: str, uri: str, timestamp_ms: int) -> str:
@@ -58,8 +67,9 @@ def hubspot_v3_signature(body: bytes, client_secret: str, method: str, uri: str,
     return base64.b64encode(_hmac(client_secret, message)).decode()
 
 
-def hubspot_headers(body: bytes, client_secret: str, uri: str, method: str = "POST",
-                    timestamp_ms: int | None = None) -> dict[str, str]:
+def hubspot_headers(
+    body: bytes, client_secret: str, uri: str, method: str = "POST", timestamp_ms: int | None = None
+) -> dict[str, str]:
     """Headers of a HubSpot v3-signed request to `uri` (the full URL the receiver sees)."""
     ts = int(time.time() * 1000) if timestamp_ms is None else int(timestamp_ms)
     return {

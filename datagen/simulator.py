@@ -46,17 +46,17 @@ class Outgoing:
 @dataclass
 class SimulatorConfig:
     target: str = "http://127.0.0.1:8090"
-    rate: float = 500.0                  # deliveries per second
+    rate: float = 500.0  # deliveries per second
     duration_s: float = 60.0
-    max_deliveries: int | None = None     # stop after this many (whichever comes first)
+    max_deliveries: int | None = None  # stop after this many (whichever comes first)
     concurrency: int = 64
     providers: tuple[str, ...] = ("shopify", "stripe", "hubspot")
     max_retries: int = 4
-    backoff_base_s: float = 0.25          # providers back off for minutes to hours; scaled down for tests
+    backoff_base_s: float = 0.25  # providers back off for minutes to hours; scaled down for tests
     backoff_max_s: float = 8.0
     timeout_s: float = 10.0
     hubspot_batch: int = 10
-    record_ids: bool = False              # keep the delivery ids that were accepted (tests)
+    record_ids: bool = False  # keep the delivery ids that were accepted (tests)
     scenario: str = "normal_day"
     scale: float = 1.0
     seed: int = 7
@@ -66,19 +66,21 @@ class SimulatorConfig:
             raise ValueError(f"rate must be positive (got {self.rate}); e.g. --rate 500")
         unknown = set(self.providers) - set(PATHS)
         if unknown:
-            raise ValueError(f"unknown provider(s) {sorted(unknown)}; use --providers with {', '.join(PATHS)}")
+            raise ValueError(
+                f"unknown provider(s) {sorted(unknown)}; use --providers with {', '.join(PATHS)}"
+            )
         self.target = self.target.rstrip("/")
 
 
 @dataclass
 class SimReport:
-    sent: int = 0                         # deliveries started (first attempts)
-    attempts: int = 0                     # HTTP requests, retries included
-    accepted: int = 0                     # deliveries that finally got a 2xx
-    rejected: dict[int, int] = field(default_factory=dict)   # final non-2xx answers by status
+    sent: int = 0  # deliveries started (first attempts)
+    attempts: int = 0  # HTTP requests, retries included
+    accepted: int = 0  # deliveries that finally got a 2xx
+    rejected: dict[int, int] = field(default_factory=dict)  # final non-2xx answers by status
     retried: int = 0
-    gave_up: int = 0                      # retryable failures that exhausted their retries
-    errors: int = 0                       # connection errors / timeouts (attempts)
+    gave_up: int = 0  # retryable failures that exhausted their retries
+    errors: int = 0  # connection errors / timeouts (attempts)
     by_provider: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
@@ -95,11 +97,21 @@ class SimReport:
         return xs[min(len(xs) - 1, int(q * len(xs)))]
 
     def summary(self) -> dict:
-        return {"sent": self.sent, "accepted": self.accepted, "rejected": dict(sorted(self.rejected.items())),
-                "rejected_total": sum(self.rejected.values()), "gave_up": self.gave_up, "retried": self.retried,
-                "attempts": self.attempts, "connection_errors": self.errors, "by_provider": self.by_provider,
-                "elapsed_s": round(self.elapsed_s, 2), "achieved_rate": round(self.rate, 1),
-                "latency_ms_p50": round(self.percentile(0.5), 1), "latency_ms_p99": round(self.percentile(0.99), 1)}
+        return {
+            "sent": self.sent,
+            "accepted": self.accepted,
+            "rejected": dict(sorted(self.rejected.items())),
+            "rejected_total": sum(self.rejected.values()),
+            "gave_up": self.gave_up,
+            "retried": self.retried,
+            "attempts": self.attempts,
+            "connection_errors": self.errors,
+            "by_provider": self.by_provider,
+            "elapsed_s": round(self.elapsed_s, 2),
+            "achieved_rate": round(self.rate, 1),
+            "latency_ms_p50": round(self.percentile(0.5), 1),
+            "latency_ms_p99": round(self.percentile(0.99), 1),
+        }
 
 
 def deliveries(cfg: SimulatorConfig) -> Iterator[Outgoing]:
@@ -127,12 +139,15 @@ def _hubspot_batch(events: list) -> Outgoing:
 
 
 class Simulator:
-    def __init__(self, cfg: SimulatorConfig, secrets: dict[str, str],
-                 source: Iterator[Outgoing] | None = None) -> None:
+    def __init__(
+        self, cfg: SimulatorConfig, secrets: dict[str, str], source: Iterator[Outgoing] | None = None
+    ) -> None:
         missing = [p for p in cfg.providers if not secrets.get(p)]
         if missing:
-            raise ValueError(f"no signing secret for {', '.join(missing)}: set ICEFLOE_SHOPIFY_WEBHOOK_SECRET, "
-                             "ICEFLOE_STRIPE_WEBHOOK_SECRET, ICEFLOE_HUBSPOT_CLIENT_SECRET (or `icefloe local up`)")
+            raise ValueError(
+                f"no signing secret for {', '.join(missing)}: set ICEFLOE_SHOPIFY_WEBHOOK_SECRET, "
+                "ICEFLOE_STRIPE_WEBHOOK_SECRET, ICEFLOE_HUBSPOT_CLIENT_SECRET (or `icefloe local up`)"
+            )
         self.cfg = cfg
         self.secrets = secrets
         self.source = source if source is not None else deliveries(cfg)
@@ -143,12 +158,18 @@ class Simulator:
         """Path, body bytes and headers for this attempt (signed now)."""
         path = PATHS[d.provider]
         if d.provider == "shopify":
-            return path, d.body, signing.shopify_headers(d.body, self.secrets["shopify"], d.provider_topic,
-                                                         d.delivery_id)
+            return (
+                path,
+                d.body,
+                signing.shopify_headers(d.body, self.secrets["shopify"], d.provider_topic, d.delivery_id),
+            )
         if d.provider == "stripe":
             return path, d.body, signing.stripe_headers(d.body, self.secrets["stripe"])
-        events = d.body if d.attempt == 0 else [dict(e, attemptNumber=e["attemptNumber"] + d.attempt)
-                                                for e in d.body]
+        events = (
+            d.body
+            if d.attempt == 0
+            else [dict(e, attemptNumber=e["attemptNumber"] + d.attempt) for e in d.body]
+        )
         body = orjson.dumps(events)
         return path, body, signing.hubspot_headers(body, self.secrets["hubspot"], self.cfg.target + path)
 
@@ -165,7 +186,7 @@ class Simulator:
                     status = r.status
                     ra = r.headers.get("retry-after")
                     retry_after = float(ra) if ra and ra.replace(".", "", 1).isdigit() else None
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 log.debug("delivery %s attempt %d failed: %s", d.delivery_id, d.attempt, exc)
                 status = 0
                 rep.errors += 1
@@ -195,13 +216,14 @@ class Simulator:
         connector = aiohttp.TCPConnector(limit=cfg.concurrency)
         timeout = aiohttp.ClientTimeout(total=cfg.timeout_s)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
+
             async def worker() -> None:
                 while (d := await queue.get()) is not None:
                     await self._deliver(client, d)
 
             workers = [asyncio.create_task(worker()) for _ in range(cfg.concurrency)]
             source = iter(self.source)
-            first = next(source, None)          # the generator's set-up happens before the clock starts
+            first = next(source, None)  # the generator's set-up happens before the clock starts
             t0 = time.perf_counter()
             last_progress = t0
             for i, d in enumerate(itertools.chain([first] if first else [], source)):
@@ -227,6 +249,7 @@ class Simulator:
         return rep
 
 
-def run(cfg: SimulatorConfig, secrets: dict[str, str],
-        on_progress: Callable[[SimReport], None] | None = None) -> SimReport:
+def run(
+    cfg: SimulatorConfig, secrets: dict[str, str], on_progress: Callable[[SimReport], None] | None = None
+) -> SimReport:
     return asyncio.run(Simulator(cfg, secrets).run(on_progress))

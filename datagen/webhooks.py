@@ -30,11 +30,14 @@ class SendReport:
 def shopify_delivery(topic: str, payload: dict, secret: str, delivery_id: str | None = None) -> Delivery:
     body = orjson.dumps(payload)
     delivery_id = delivery_id or str(uuid.uuid4())
-    return Delivery("/webhooks/shopify", body, signing.shopify_headers(body, secret, topic, delivery_id), delivery_id)
+    return Delivery(
+        "/webhooks/shopify", body, signing.shopify_headers(body, secret, topic, delivery_id), delivery_id
+    )
 
 
-def send(base_url: str, deliveries: list[Delivery],
-         on_progress: Callable[[SendReport], None] | None = None) -> SendReport:
+def send(
+    base_url: str, deliveries: list[Delivery], on_progress: Callable[[SendReport], None] | None = None
+) -> SendReport:
     report = SendReport()
     with httpx.Client(base_url=base_url, timeout=30) as client:
         for d in deliveries:

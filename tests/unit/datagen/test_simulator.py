@@ -24,7 +24,7 @@ SECRETS = {"shopify": "shpss_sim", "stripe": "whsec_sim", "hubspot": "hs-sim-sec
 
 class Receiver:
     def __init__(self, mode: str) -> None:
-        self.mode = mode             # "flaky": every 3rd first attempt gets 503 | "reject" | "throttle"
+        self.mode = mode  # "flaky": every 3rd first attempt gets 503 | "reject" | "throttle"
         self.seen: dict[str, int] = {}
         self.bad_signatures = 0
         self.hubspot_attempts: list[int] = []
@@ -44,15 +44,23 @@ class Receiver:
                     key, self.bad_signatures = None, self.bad_signatures + 1
             elif provider == "stripe":
                 try:
-                    stripe.WebhookSignature.verify_header(body.decode(), h.get("stripe-signature"),
-                                                          SECRETS["stripe"], tolerance=300)
+                    stripe.WebhookSignature.verify_header(
+                        body.decode(), h.get("stripe-signature"), SECRETS["stripe"], tolerance=300
+                    )
                     key = orjson.loads(body)["id"]
                 except stripe.SignatureVerificationError:
                     key, self.bad_signatures = None, self.bad_signatures + 1
             else:
                 uri = f"http://127.0.0.1:{self.port}/webhooks/hubspot"
-                ok = Signature.is_valid(h.get("x-hubspot-signature-v3"), SECRETS["hubspot"], body.decode(), uri,
-                                        "POST", "v3", h.get("x-hubspot-request-timestamp"))
+                ok = Signature.is_valid(
+                    h.get("x-hubspot-signature-v3"),
+                    SECRETS["hubspot"],
+                    body.decode(),
+                    uri,
+                    "POST",
+                    "v3",
+                    h.get("x-hubspot-request-timestamp"),
+                )
                 events = orjson.loads(body)
                 key = str(events[0]["eventId"]) if ok else None
                 self.bad_signatures += not ok
@@ -89,9 +97,19 @@ def receiver(request):
 
 
 def _run(rec: Receiver, n: int, **kw) -> object:
-    cfg = SimulatorConfig(target=f"http://127.0.0.1:{rec.port}", rate=400, duration_s=30, max_deliveries=n,
-                          concurrency=8, backoff_base_s=0.01, backoff_max_s=0.05, scale=0.05, seed=3,
-                          hubspot_batch=5, **kw)
+    cfg = SimulatorConfig(
+        target=f"http://127.0.0.1:{rec.port}",
+        rate=400,
+        duration_s=30,
+        max_deliveries=n,
+        concurrency=8,
+        backoff_base_s=0.01,
+        backoff_max_s=0.05,
+        scale=0.05,
+        seed=3,
+        hubspot_batch=5,
+        **kw,
+    )
     return asyncio.run(Simulator(cfg, SECRETS).run())
 
 

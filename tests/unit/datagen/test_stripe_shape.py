@@ -22,26 +22,48 @@ from stripe._object_classes import get_object_class
 
 from icefloe import PROJECT_ROOT
 
-FIXTURES = next((p for p in (PROJECT_ROOT.parent / "shared" / "data" / "stripe" / "fixtures3.json",
-                             Path("/work/shared/data/stripe/fixtures3.json")) if p.exists()), None)
-SDK_CLASSES = {"customer": stripe.Customer, "charge": stripe.Charge, "payment_intent": stripe.PaymentIntent,
-               "refund": stripe.Refund, "dispute": stripe.Dispute, "subscription": stripe.Subscription,
-               "event": stripe.Event}
+FIXTURES = next(
+    (
+        p
+        for p in (
+            PROJECT_ROOT.parent / "shared" / "data" / "stripe" / "fixtures3.json",
+            Path("/work/shared/data/stripe/fixtures3.json"),
+        )
+        if p.exists()
+    ),
+    None,
+)
+SDK_CLASSES = {
+    "customer": stripe.Customer,
+    "charge": stripe.Charge,
+    "payment_intent": stripe.PaymentIntent,
+    "refund": stripe.Refund,
+    "dispute": stripe.Dispute,
+    "subscription": stripe.Subscription,
+    "event": stripe.Event,
+}
 # free-form maps: any string keys (Stripe `metadata`) are not schema fields
 FREE_MAPS = {"metadata"}
 # Conditional fields the fixture omits; each must be confirmed by the SDK (checked below).
-SDK_ONLY_ALLOWED = {("charge", "outcome.risk_level"), ("charge", "outcome.risk_score"),
-                    ("payment_intent", "last_payment_error.charge"), ("payment_intent", "last_payment_error.code"),
-                    ("payment_intent", "last_payment_error.decline_code"),
-                    ("payment_intent", "last_payment_error.doc_url"),
-                    ("payment_intent", "last_payment_error.message"),
-                    ("dispute", "evidence.uncategorized_text"), ("dispute", "evidence.shipping_tracking_number")}
+SDK_ONLY_ALLOWED = {
+    ("charge", "outcome.risk_level"),
+    ("charge", "outcome.risk_score"),
+    ("payment_intent", "last_payment_error.charge"),
+    ("payment_intent", "last_payment_error.code"),
+    ("payment_intent", "last_payment_error.decline_code"),
+    ("payment_intent", "last_payment_error.doc_url"),
+    ("payment_intent", "last_payment_error.message"),
+    ("dispute", "evidence.uncategorized_text"),
+    ("dispute", "evidence.shipping_tracking_number"),
+}
 
 
 @pytest.fixture(scope="module")
 def fixtures() -> dict:
     if FIXTURES is None:
-        pytest.fail("Stripe fixtures not found: expected ../shared/data/stripe/fixtures3.json beside the repo")
+        pytest.fail(
+            "Stripe fixtures not found: expected ../shared/data/stripe/fixtures3.json beside the repo"
+        )
     return json.loads(FIXTURES.read_text())["resources"]
 
 
@@ -117,7 +139,9 @@ def _resource_class(value: dict) -> type | None:
         return None
 
 
-def check(kind: str, value: dict, fixture: dict | None, cls: type | None, path: str, problems: list[str]) -> None:
+def check(
+    kind: str, value: dict, fixture: dict | None, cls: type | None, path: str, problems: list[str]
+) -> None:
     for key, v in value.items():
         here = f"{path}{key}"
         if key in FREE_MAPS:
@@ -132,15 +156,19 @@ def check(kind: str, value: dict, fixture: dict | None, cls: type | None, path: 
                 problems.append(f"{kind}.{here}: not in Stripe's fixture")
                 continue
             if ann is None or not _sdk_accepts(ann, cls, v):
-                problems.append(f"{kind}.{here}: allowed as conditional, but the stripe SDK does not declare it "
-                                f"as {_json_type(v)} (annotation {ann!r})")
+                problems.append(
+                    f"{kind}.{here}: allowed as conditional, but the stripe SDK does not declare it "
+                    f"as {_json_type(v)} (annotation {ann!r})"
+                )
             continue
         if v is None or fv is None:
             if v is not None or fv is not None:
                 # one side null: nullability / type from the SDK
                 if ann is None or not _sdk_accepts(ann, cls, v):
-                    problems.append(f"{kind}.{here}: {_json_type(v)} here, fixture has {_json_type(fv)}, and the "
-                                    f"SDK annotation {ann!r} does not allow it")
+                    problems.append(
+                        f"{kind}.{here}: {_json_type(v)} here, fixture has {_json_type(fv)}, and the "
+                        f"SDK annotation {ann!r} does not allow it"
+                    )
             continue
         if _json_type(v) != _json_type(fv):
             problems.append(f"{kind}.{here}: {_json_type(v)} here, {_json_type(fv)} in Stripe's fixture")
@@ -207,8 +235,11 @@ def test_the_checker_rejects_a_field_stripe_does_not_have(fixtures):
 
 
 def test_charges_carry_outcome_with_radar_risk(normal_day):
-    charges = [ev["data"]["object"] for ev in stripe_events(normal_day) if ev["type"].startswith("charge.")
-               and ev["data"]["object"]["object"] == "charge"]
+    charges = [
+        ev["data"]["object"]
+        for ev in stripe_events(normal_day)
+        if ev["type"].startswith("charge.") and ev["data"]["object"]["object"] == "charge"
+    ]
     assert charges
     for ch in charges:
         assert ch["outcome"]["risk_level"] in {"normal", "elevated", "highest"}
