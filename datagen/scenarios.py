@@ -476,7 +476,9 @@ class Generator:
         self._stripe("payment_intent.created", intent, at)
         t = at + r.uniform(1, 20)
         failed = r.random() < (0.7 if fraud else 0.06)
-        fingerprint = acct.extra.setdefault("fp", self.sids.make("fp", 16)[3:])
+        if "card" not in acct.extra:  # one card per account: same brand, last4 and fingerprint each time
+            acct.extra["card"] = st.card_details(r, self.sids.make("fp", 16)[3:])[0]
+            acct.extra["pm"] = self.sids.make("pm", 24)
         ch = st.charge(
             self.sids,
             r,
@@ -485,7 +487,8 @@ class Generator:
             t,
             failed=failed,
             fraudulent=fraud is not None,
-            fingerprint=fingerprint,
+            card=acct.extra["card"],
+            payment_method=acct.extra["pm"],
         )
         self._truth("stripe", "charges", ch["id"], acct.person)
         if failed:

@@ -222,27 +222,30 @@ class Simulator:
                     await self._deliver(client, d)
 
             workers = [asyncio.create_task(worker()) for _ in range(cfg.concurrency)]
-            source = iter(self.source)
-            first = next(source, None)  # the generator's set-up happens before the clock starts
             t0 = time.perf_counter()
-            last_progress = t0
-            for i, d in enumerate(itertools.chain([first] if first else [], source)):
-                now = time.perf_counter()
-                if now - t0 >= cfg.duration_s or (cfg.max_deliveries is not None and i >= cfg.max_deliveries):
-                    break
-                wait = t0 + i / cfg.rate - now
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                await queue.put(d)
-                rep.sent += 1
-                rep.by_provider[d.provider] = rep.by_provider.get(d.provider, 0) + 1
-                if on_progress and now - last_progress > 0.5:
-                    rep.elapsed_s = now - t0
-                    on_progress(rep)
-                    last_progress = now
-            for _ in workers:
-                await queue.put(None)
-            await asyncio.gather(*workers)
+            try:
+                source = iter(self.source)
+                first = next(source, None)  # the generator's set-up happens before the clock starts
+                t0 = last_progress = time.perf_counter()
+                for i, d in enumerate(itertools.chain([first] if first else [], source)):
+                    now = time.perf_counter()
+                    if now - t0 >= cfg.duration_s or (cfg.max_deliveries is not None and i >= cfg.max_deliveries):
+                        break
+                    wait = t0 + i / cfg.rate - now
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    await queue.put(d)
+                    rep.sent += 1
+                    rep.by_provider[d.provider] = rep.by_provider.get(d.provider, 0) + 1
+                    if on_progress and now - last_progress > 0.5:
+                        rep.elapsed_s = now - t0
+                        on_progress(rep)
+                        last_progress = now
+            finally:
+                # in-flight deliveries finish (or the error propagates) before the session closes
+                for _ in workers:
+                    await queue.put(None)
+                await asyncio.gather(*workers)
             rep.elapsed_s = time.perf_counter() - t0
         if on_progress:
             on_progress(rep)

@@ -278,12 +278,17 @@ def charge(
     *,
     failed: bool = False,
     fraudulent: bool = False,
-    fingerprint: str = "",
+    card: dict | None = None,
+    payment_method: str | None = None,
 ) -> dict:
-    """A charge for a payment intent; on failure `failure_code`/`failure_message` and `status=failed`."""
+    """A charge for a payment intent; on failure `failure_code`/`failure_message` and `status=failed`.
+
+    `card` (`payment_method_details`) and `payment_method`: pass the account's own to keep a person's
+    card (brand, last4, fingerprint) the same across charges, as it is.
+    """
     ident = account.identity if account else None
     chid = ids.make("ch", 24)
-    pmd, _country = card_details(rng, fingerprint or ids.make("fp", 16)[3:])
+    pmd = card or card_details(rng, ids.make("fp", 16)[3:])[0]
     out, decline = outcome(rng, failed=failed, fraudulent=fraudulent)
     name = f"{ident.first_name} {ident.last_name}" if ident and ident.first_name and ident.last_name else None
     amount = intent["amount"]
@@ -321,7 +326,7 @@ def charge(
         "outcome": out,
         "paid": not failed,
         "payment_intent": intent["id"],
-        "payment_method": ids.make("pm", 24),
+        "payment_method": payment_method or ids.make("pm", 24),
         "payment_method_details": pmd,
         "receipt_email": ident.email if ident and not failed else None,
         "receipt_number": None,
