@@ -229,7 +229,8 @@ class Simulator:
                 t0 = last_progress = time.perf_counter()
                 for i, d in enumerate(itertools.chain([first] if first else [], source)):
                     now = time.perf_counter()
-                    if now - t0 >= cfg.duration_s or (cfg.max_deliveries is not None and i >= cfg.max_deliveries):
+                    over = cfg.max_deliveries is not None and i >= cfg.max_deliveries
+                    if over or now - t0 >= cfg.duration_s:
                         break
                     wait = t0 + i / cfg.rate - now
                     if wait > 0:
