@@ -1,14 +1,15 @@
-"""Sign deliveries with each provider's real scheme and send them to the ingestion API."""
+"""Small synchronous sender kept for scripts and the demo; the load simulator is `simulator.py`."""
 
 from __future__ import annotations
 
-import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+import orjson
 
-from icefloe.ingestion.providers import shopify
+from icefloe.datagen import signing
 
 
 @dataclass
@@ -27,19 +28,16 @@ class SendReport:
 
 
 def shopify_delivery(topic: str, payload: dict, secret: str, delivery_id: str | None = None) -> Delivery:
-    body = json.dumps(payload, separators=(",", ":")).encode()
+    body = orjson.dumps(payload)
     delivery_id = delivery_id or str(uuid.uuid4())
-    return Delivery("/webhooks/shopify", body, {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": shopify.sign(body, secret.encode()),
-        "X-Shopify-Webhook-Id": delivery_id,
-        "X-Shopify-Shop-Domain": "icefloe-demo.myshopify.com",
-        "X-Shopify-API-Version": "2026-10",
-    }, delivery_id)
+    return Delivery(
+        "/webhooks/shopify", body, signing.shopify_headers(body, secret, topic, delivery_id), delivery_id
+    )
 
 
-def send(base_url: str, deliveries: list[Delivery], on_progress=None) -> SendReport:
+def send(
+    base_url: str, deliveries: list[Delivery], on_progress: Callable[[SendReport], None] | None = None
+) -> SendReport:
     report = SendReport()
     with httpx.Client(base_url=base_url, timeout=30) as client:
         for d in deliveries:

@@ -28,6 +28,7 @@ flink_app = typer.Typer(no_args_is_help=True, help="The raw-layer streaming job 
 app.add_typer(flink_app, name="flink")
 spark_app = typer.Typer(no_args_is_help=True, help="The batch jobs (PySpark, local mode).")
 app.add_typer(spark_app, name="spark")
+__import__("icefloe.datagen.cli").datagen.cli.register(app)  # icefloe datagen / simulate
 
 
 def _setup_logging(verbose: bool) -> None:
