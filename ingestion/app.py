@@ -39,6 +39,11 @@ def _error(status: int, reason: str, detail: str, **headers: str) -> JSONRespons
     return JSONResponse({"error": reason, "detail": detail}, status_code=status, headers=headers)
 
 
+def _b(text: str) -> bytes:
+    """Header/key bytes; a lone surrogate (valid as a JSON escape, not in UTF-8) is kept visibly escaped."""
+    return text.encode("utf-8", "backslashreplace")
+
+
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -60,7 +65,7 @@ _ACCEPTED = {"type": "object", "required": ["status", "records"], "properties": 
     "status": {"type": "string", "enum": ["accepted"]},
     "delivery_id": {"type": ["string", "null"]},
     "records": {"type": "array", "items": {"type": "object", "required": ["delivery_id", "topic"], "properties": {
-        "delivery_id": {"type": "string"}, "topic": {"type": "string"},
+        "delivery_id": {"type": "string"}, "topic": {"type": ["string", "null"]},
         "partition": {"type": ["integer", "null"]}, "offset": {"type": ["integer", "null"]},
         "duplicate": {"type": "boolean"}}}}}}
 
@@ -142,18 +147,18 @@ def create_app(settings: IngestionSettings | None = None, publisher: KafkaPublis
             metrics.duplicates.labels(ev.provider).inc()
             return {"delivery_id": ev.delivery_id, "topic": None, "partition": None, "offset": None,
                     "duplicate": True}
-        headers = [("delivery_id", ev.delivery_id.encode()), ("provider", ev.provider.encode()),
-                   ("provider_topic", ev.provider_topic.encode()), ("received_at", received_at)]
+        headers = [("delivery_id", _b(ev.delivery_id)), ("provider", _b(ev.provider)),
+                   ("provider_topic", _b(ev.provider_topic)), ("received_at", received_at)]
         source = None if ev.dead_letter_reason else catalog.route(ev.provider, ev.provider_topic)
         if source is None:
             reason = ev.dead_letter_reason or "unrouted_topic"
-            topic, key = catalog.dead_letter_topic, ev.delivery_id.encode()
+            topic, key = catalog.dead_letter_topic, _b(ev.delivery_id)
             headers.append(("dead_letter_reason", reason.encode()))
         else:
             reason = None
             object_id = extract(ev.doc, source.id_path)
             topic = source.topic
-            key = str(object_id).encode() if object_id is not None else ev.delivery_id.encode()
+            key = _b(str(object_id)) if object_id is not None else _b(ev.delivery_id)
         t0 = time.perf_counter()
         published: Published = await app.state.publisher.publish(topic, key, ev.value, headers)
         metrics.produce_seconds.labels(ev.provider).observe(time.perf_counter() - t0)
