@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ import httpx
 import orjson
 
 from icefloe.datagen import signing
+from icefloe.ingestion.providers import hubspot, stripe
 
 
 @dataclass
@@ -33,6 +36,36 @@ def shopify_delivery(topic: str, payload: dict, secret: str, delivery_id: str | 
     return Delivery(
         "/webhooks/shopify", body, signing.shopify_headers(body, secret, topic, delivery_id), delivery_id
     )
+
+
+def stripe_delivery(event_type: str, obj: dict, secret: str, event_id: str | None = None,
+                    timestamp: int | None = None) -> Delivery:
+    """A Stripe event envelope around `obj`, signed like Stripe (`Stripe-Signature: t=,v1=`)."""
+    event_id = event_id or f"evt_{uuid.uuid4().hex[:24]}"
+    created = int(time.time()) if timestamp is None else timestamp
+    payload = {"id": event_id, "object": "event", "api_version": "2026-10-28.clover", "created": created,
+               "type": event_type, "livemode": False, "pending_webhooks": 1,
+               "request": {"id": None, "idempotency_key": None}, "data": {"object": obj}}
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Delivery("/webhooks/stripe", body, {
+        "Content-Type": "application/json; charset=utf-8",
+        "Stripe-Signature": stripe.signature_header(body, [secret.encode()], created),
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+    }, event_id)
+
+
+def hubspot_delivery(events: list[dict], secret: str, base_url: str = "http://127.0.0.1:8090",
+                     timestamp_ms: int | None = None) -> Delivery:
+    """A HubSpot batch (JSON array of events), signed with v3 for `base_url` + the endpoint path."""
+    body = json.dumps(events, separators=(",", ":")).encode()
+    path = "/webhooks/hubspot"
+    ts = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+    sig = hubspot.sign("v3", secret.encode(), body, "POST", base_url.rstrip("/") + path, ts)
+    return Delivery(path, body, {
+        "Content-Type": "application/json",
+        "X-HubSpot-Signature-v3": sig,
+        "X-HubSpot-Request-Timestamp": str(ts),
+    }, ",".join(str(e.get("eventId")) for e in events))
 
 
 def send(

@@ -29,6 +29,7 @@ app.add_typer(flink_app, name="flink")
 spark_app = typer.Typer(no_args_is_help=True, help="The batch jobs (PySpark, local mode).")
 app.add_typer(spark_app, name="spark")
 __import__("icefloe.datagen.cli").datagen.cli.register(app)  # icefloe datagen / simulate
+app.add_typer(__import__("icefloe.ingestion.cli", fromlist=["app"]).app, name="replay")
 
 
 def _setup_logging(verbose: bool) -> None:
