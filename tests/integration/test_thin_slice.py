@@ -4,6 +4,7 @@ round whose updates must reach staging through MERGE."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -54,7 +55,7 @@ def test_webhooks_reach_staging_exactly_and_updates_merge_incrementally(stack):
     assert raw_rows - raw_before == 40 + len(deliveries)
 
     spark = run_spark("staging", ["--table", "shopify_orders"], stack.settings)
-    result = eval(result_line(spark, "ICEFLOE_RESULT"))  # noqa: S307 - our own job's dict literal
+    result = json.loads(result_line(spark, "ICEFLOE_RESULT"))
     assert result["rows_read"] == len(deliveries), "incremental run must read only the new snapshot range"
 
     table = load_catalog("icefloe", **profile.pyiceberg_properties()).load_table("staging.stg_shopify_orders")
@@ -68,7 +69,7 @@ def test_webhooks_reach_staging_exactly_and_updates_merge_incrementally(stack):
     assert sum(rows[str(o["id"])]["total_amount"] for o in orders[30:]) == sum(Decimal(o["total_price"]) for o in orders[30:])
 
     # A rerun with nothing new is a no-op (the watermark holds).
-    again = eval(result_line(run_spark("staging", ["--table", "shopify_orders"], stack.settings), "ICEFLOE_RESULT"))  # noqa: S307
+    again = json.loads(result_line(run_spark("staging", ["--table", "shopify_orders"], stack.settings), "ICEFLOE_RESULT"))
     assert again["rows_read"] == 0
 
 
