@@ -24,6 +24,7 @@ console = Console(width=None if sys.stdout.isatty() else 150)
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="icefloe: a webhook lakehouse you can run on one machine.")
 local_app = typer.Typer(no_args_is_help=True, help="The local stack: native processes, no Docker.")
 app.add_typer(local_app, name="local")
+app.add_typer(__import__("icefloe.resolve").resolve.app, name="resolve")  # light: duckdb loads on use
 
 
 def _setup_logging(verbose: bool) -> None:
