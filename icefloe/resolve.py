@@ -127,7 +127,7 @@ def _reader(path: Path) -> str:
 
 def resolve_file(input_path: Path, mapping_text: str, output: Path, *, links: Path | None = None,
                  threshold: float = 0.5, phone_region: str = "US", default_source: str = "records",
-                 threads: int | None = None, progress=None) -> dict[str, Any]:
+                 threads: int | None = None, progress=None, engine: DuckDBEngine | None = None) -> dict[str, Any]:
     """Resolve every record of `input_path` together; write (source, id, entity_id, match_confidence)."""
     core = er_core()
     say = progress or (lambda m: log.info("%s", m))
@@ -135,7 +135,7 @@ def resolve_file(input_path: Path, mapping_text: str, output: Path, *, links: Pa
         raise ResolveError(f"--input {input_path}: no such file")
     if output.suffix.lower() not in (".parquet", ".csv"):
         raise ResolveError(f"--output {output}: use a .parquet or .csv file name")
-    engine = DuckDBEngine(threads=threads)
+    engine = engine or DuckDBEngine(threads=threads)
     t0 = time.monotonic()
     engine.con.execute(f"CREATE TEMP VIEW er_file AS SELECT * FROM {_reader(input_path)}")
     columns = [r["column_name"] for r in engine.rows("DESCRIBE er_file")]

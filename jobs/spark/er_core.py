@@ -358,7 +358,7 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
         SELECT rid_l, rid_r, blocked_on, match_weight,
                1.0 / (1.0 + power(2.0, -match_weight)) AS match_probability, explanation
         FROM (
-          SELECT rid_l, rid_r, blocked_on, {weight} AS match_weight,
+          SELECT rid_l, rid_r, blocked_on, CAST({weight} AS DOUBLE) AS match_weight,
                  concat_ws(', ', {', '.join(why)}) AS explanation
           FROM {levels_table}
         ) s"""
