@@ -90,6 +90,44 @@ class DuckDBEngine:
         self.load_rows(name, out, dict.fromkeys(core.NORMALISED, "string"))
 
 
+class LocalResolver:
+    """Incremental resolution on one DuckDB connection: each `add` resolves a batch of raw records
+    (INPUT_FIELDS) against everything added before, keeping entity ids stable."""
+
+    STATE = ("records", "blocking", "links", "aliases")
+
+    def __init__(self, params: Any = None, engine: DuckDBEngine | None = None, phone_region: str = "US") -> None:
+        self.core = er_core()
+        self.params = params or self.core.Params()
+        self.engine = engine or DuckDBEngine()
+        self.phone_region = phone_region
+        self.runs = 0
+
+    def add(self, records: list[dict[str, Any]], now: str | None = None):
+        core, engine = self.core, self.engine
+        engine.load_rows("er_raw", [{k: (None if r.get(k) is None else str(r[k])) for k in core.INPUT_FIELDS}
+                                    for r in records], dict.fromkeys(core.INPUT_FIELDS, "string"))
+        engine.normalise("er_raw", "er_norm", lambda r: core.normalise_record(r, phone_region=self.phone_region))
+        engine.materialise("er_input", f"""SELECT {core.RECORD_COLS} FROM (
+            SELECT *, row_number() OVER (PARTITION BY rid ORDER BY rid) AS _n FROM er_norm) t WHERE _n = 1""")
+        self.runs += 1
+        now = now or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        result = core.run(engine, self.params, run_id=f"run{self.runs}", now=now, first_run=self.runs == 1)
+        for name in self.STATE:
+            engine.materialise(f"er_state_{name}", f"SELECT * FROM er_{name}")
+        return result
+
+    def entities(self) -> dict[str, str]:
+        """rid ("source|id") -> entity id."""
+        return {r["rid"]: r["entity_id"] for r in self.engine.rows("SELECT rid, entity_id FROM er_state_records")}
+
+    def aliases(self) -> dict[str, str]:
+        return {r["alias_id"]: r["entity_id"] for r in self.engine.rows("SELECT * FROM er_state_aliases")}
+
+    def links(self) -> list[dict[str, Any]]:
+        return self.engine.rows("SELECT * FROM er_state_links ORDER BY rid_l, rid_r")
+
+
 def parse_map(text: str, columns: list[str]) -> dict[str, str]:
     """`id=col,email=col2` -> {"id": "col", "email": "col2"}, checked against the file's columns."""
     fields = er_core().INPUT_FIELDS

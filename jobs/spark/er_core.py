@@ -499,7 +499,8 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
               ON l.blocking_type = r.blocking_type AND l.blocking_key = r.blocking_key AND l.rid < r.rid
             JOIN er_flipped_blocks f ON f.blocking_type = l.blocking_type AND f.blocking_key = l.blocking_key""")
     engine.materialise("er_pairs", method_sql("CANDIDATE_PAIRS_ALL" if first_run else "CANDIDATE_PAIRS_FOCUS",
-                                              max_block_size=params.max_block_size))
+                                              max_block_size=params.max_block_size,
+                                              max_key_frequency=params.max_key_frequency))
     pairs = engine.rows("SELECT count(*) AS n FROM er_pairs")[0]["n"]
     say(f"blocking: {pairs} candidate pairs")
     tick = phase("blocking", tick)

@@ -40,19 +40,22 @@ SELECT rid, blocking_type, blocking_key FROM (
 WHERE blocking_key IS NOT NULL
 
 -- ====  BLOCK_SIZES  ==========================================================
--- Records per block. A block larger than {max_block_size} yields no pairs (one shared phone must
--- not make a hundred people candidates of each other); its members are still compared when another
--- pass brings them together.
+-- Records per block. A block larger than {max_block_size} (for an identity key - email, phone,
+-- national id - larger than {max_key_frequency}) yields no pairs: one shared phone must not make a
+-- hundred people candidates of each other. Its members are still compared when another pass brings
+-- them together.
 SELECT blocking_type, blocking_key, count(*) AS n
 FROM er_blocking
 GROUP BY blocking_type, blocking_key
 
 -- ====  CANDIDATE_PAIRS_ALL  ==================================================
--- Every distinct record pair sharing at least one block of size <= {max_block_size} (a full run).
+-- Every distinct record pair sharing at least one block within the size guard (a full run).
 SELECT l.rid AS rid_l, r.rid AS rid_r, min(l.blocking_type) AS blocked_on
 FROM er_blocking l
 JOIN er_block_sizes s
-  ON s.blocking_type = l.blocking_type AND s.blocking_key = l.blocking_key AND s.n <= {max_block_size}
+  ON s.blocking_type = l.blocking_type AND s.blocking_key = l.blocking_key
+  AND s.n <= CASE WHEN l.blocking_type IN ('email', 'phone', 'national_id') THEN {max_key_frequency}
+                  ELSE {max_block_size} END
 JOIN er_blocking r
   ON r.blocking_type = l.blocking_type AND r.blocking_key = l.blocking_key AND l.rid < r.rid
 GROUP BY l.rid, r.rid
@@ -65,7 +68,9 @@ WITH ok AS (
   SELECT b.rid, b.blocking_type, b.blocking_key
   FROM er_blocking b
   JOIN er_block_sizes s
-    ON s.blocking_type = b.blocking_type AND s.blocking_key = b.blocking_key AND s.n <= {max_block_size}
+    ON s.blocking_type = b.blocking_type AND s.blocking_key = b.blocking_key
+    AND s.n <= CASE WHEN b.blocking_type IN ('email', 'phone', 'national_id') THEN {max_key_frequency}
+                    ELSE {max_block_size} END
 ),
 touching AS (
   SELECT least(f.rid, o.rid) AS rid_l, greatest(f.rid, o.rid) AS rid_r, f.blocking_type
