@@ -201,8 +201,12 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
 
 
 def run_file(input_file: Path, mapping: str, output_file: Path) -> dict[str, Any]:
+    import os
+
     from pyspark.sql import SparkSession
 
+    # the Python workers must run in this virtualenv (phonenumbers); read when the JVM starts
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (SparkSession.builder.appName("icefloe-er-file").master("local[2]")
              .config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
              .config("spark.sql.session.timeZone", "UTC").getOrCreate())
