@@ -73,7 +73,9 @@ class DuckDBEngine:
 
         types = {"string": pa.string(), "double": pa.float64(), "bigint": pa.int64()}
         schema = pa.schema([(c, types[t]) for c, t in columns.items()])
-        table = pa.Table.from_pylist(rows, schema=schema)
+        # column by column: Table.from_pylist would import pandas when it is installed (seconds)
+        table = pa.table([pa.array([r.get(c) for r in rows], type=schema.field(c).type) for c in columns],
+                         schema=schema)
         self.con.register("_er_load", table)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _er_load")
         self.con.unregister("_er_load")

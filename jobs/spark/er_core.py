@@ -99,6 +99,12 @@ _PLUS_TAGS = {"outlook.com", "hotmail.com", "live.com", "icloud.com", "me.com", 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def _cached(fn):
+    """Field values repeat a lot (names, streets, cities): normalise each distinct value once."""
+    return functools.lru_cache(maxsize=1 << 18)(fn)
+
+
+@_cached
 def fold(value: Any) -> str | None:
     """Unicode-fold a free-text value: accents removed, case-folded, punctuation to spaces, trimmed."""
     if value is None:
@@ -113,6 +119,7 @@ def fold(value: Any) -> str | None:
     return text or None
 
 
+@_cached
 def norm_name(value: Any) -> str | None:
     """A name as one folded token ("O'Neil-Smith" -> "oneilsmith")."""
     text = fold(value)
@@ -123,6 +130,7 @@ def canon_first_name(name: str | None) -> str | None:
     return NICKNAMES.get(name, name) if name else None
 
 
+@_cached
 def norm_email(value: Any) -> str | None:
     """Lower case; Gmail without dots and +tag; +tag dropped where the provider ignores it."""
     if value is None:
@@ -149,6 +157,7 @@ def _phonenumbers():
     return phonenumbers
 
 
+@_cached
 def norm_phone(value: Any, region: str = "US") -> str | None:
     """E.164 ("+14155552671") if `phonenumbers` finds a possible number, else None."""
     if value is None:
@@ -170,6 +179,7 @@ def norm_phone(value: Any, region: str = "US") -> str | None:
     return pn.format_number(parsed, pn.PhoneNumberFormat.E164)
 
 
+@_cached
 def norm_street(value: Any) -> str | None:
     text = fold(value)
     if not text:
@@ -177,12 +187,14 @@ def norm_street(value: Any) -> str | None:
     return " ".join(STREET_TYPES.get(w, w) for w in text.split())
 
 
+@_cached
 def norm_code(value: Any) -> str | None:
     """Postcodes, street numbers, national ids: folded, no spaces."""
     text = fold(value)
     return text.replace(" ", "") if text else None
 
 
+@_cached
 def norm_dob(value: Any) -> str | None:
     """A date of birth as 8 digits YYYYMMDD; invalid calendar dates are kept (typos still compare)."""
     if value is None:
