@@ -297,8 +297,8 @@ class Params:
     """Everything that decides a resolution. Two runs with equal Params and records agree."""
 
     levels: dict[str, dict[str, tuple[float, float]]] = field(default_factory=lambda: DEFAULT_LEVELS)
-    #: prior probability that two records that share a block are the same person is not used:
-    #: the prior is over any two records (Fellegi-Sunter lambda)
+    #: probability that two records drawn at random are the same person (Fellegi-Sunter lambda),
+    #: fixed rather than estimated so a score never depends on how many records there are
     prior: float = 1e-4
     #: a link needs a match probability of at least this
     threshold: float = 0.5
