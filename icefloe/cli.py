@@ -30,6 +30,7 @@ spark_app = typer.Typer(no_args_is_help=True, help="The batch jobs (PySpark, loc
 app.add_typer(spark_app, name="spark")
 __import__("icefloe.datagen.cli").datagen.cli.register(app)  # icefloe datagen / simulate
 app.add_typer(__import__("icefloe.ingestion.cli", fromlist=["app"]).app, name="replay")
+app.add_typer(__import__("icefloe.resolve").resolve.app, name="resolve")  # light: duckdb loads on use
 
 
 def _setup_logging(verbose: bool) -> None:
