@@ -1,0 +1,11 @@
+# Locally the Spark jobs run through `icefloe` in .venv-spark (local[*]); the workspace uploads their
+# files to the artifacts bucket under the same keys EMR Serverless reads on AWS.
+resource "minio_s3_object" "this" {
+  for_each = var.artifacts
+
+  bucket_name  = var.artifacts_bucket
+  object_name  = each.key
+  source       = each.value
+  etag         = filemd5(each.value)
+  content_type = endswith(each.key, ".py") ? "text/x-python" : "text/plain"
+}
