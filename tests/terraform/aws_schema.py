@@ -21,8 +21,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 PACKAGE = "cdktn-provider-aws"
-_RESOURCE_DOC = re.compile(r"docs/resources/([a-z0-9_]+) aws_")
-_ARG_DOC = re.compile(r"docs/resources/[a-z0-9_]+#([a-z0-9_]+) ")
+_RESOURCE_DOC = re.compile(r"docs/(resources|data-sources)/([a-z0-9_]+) aws_")
+_ARG_DOC = re.compile(r"docs/(?:resources|data-sources)/[a-z0-9_]+#([a-z0-9_]+) ")
 # Properties every construct config inherits (count, for_each, lifecycle...): not provider arguments.
 _META_PREFIX = "cdktn."
 
@@ -91,16 +91,22 @@ def _build(assembly: dict) -> dict[str, dict]:
         if typ.get("kind") != "class":
             continue
         m = _RESOURCE_DOC.search(typ.get("docs", {}).get("summary", ""))
-        config = f"{fqn}Config"
+        # The constructor's `config` parameter names the struct (usually <Resource>Config, but
+        # suffixed where names clash, e.g. Wafv2WebAclAssociationConfigA).
+        params = typ.get("initializer", {}).get("parameters", [])
+        config = next((p["type"].get("fqn") for p in params if p.get("name") == "config"), None)
         if m and config in types:
-            schema[f"aws_{m.group(1)}"] = _block(types, config).to_json()
+            prefix = "" if m.group(1) == "resources" else "data."
+            schema[f"{prefix}aws_{m.group(2)}"] = _block(types, config).to_json()
     return schema
 
 
 def load_schema(cache_dir: Path) -> tuple[str, dict[str, Block]]:
-    """(provider version, resource type -> schema), building the cache on first use."""
+    """(provider version, resource type -> schema), building the cache on first use.
+
+    Resources are keyed by type (`aws_s3_bucket`), data sources by `data.<type>`."""
     version = metadata.version(PACKAGE)
-    cached = cache_dir / f"aws-schema-cdktn-{version}.json"
+    cached = cache_dir / f"aws-schema-v3-cdktn-{version}.json"
     if not cached.exists():
         # Located through the distribution's file list: importing the package would start its
         # node.js runtime and load the whole assembly into it (minutes).
