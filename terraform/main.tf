@@ -9,8 +9,8 @@ locals {
   repo_root = abspath("${path.root}/..")
   sources   = yamldecode(file("${path.root}/${var.sources_file}"))
   topics = sort(distinct(concat(
-    [for s in local.sources.sources : "${s.source}.${s.object}"],
-    [local.sources.dead_letter_topic],
+    [for s in local.sources.sources : "${var.topic_prefix}${s.source}.${s.object}"],
+    ["${var.topic_prefix}${local.sources.dead_letter_topic}"],
   )))
 
   # Job files, uploaded under their repository paths (the keys the jobs are started from).

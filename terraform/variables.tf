@@ -38,6 +38,12 @@ variable "namespaces" {
   default     = ["raw", "staging", "semantic", "core", "analytics", "marts", "metadata"]
 }
 
+variable "topic_prefix" {
+  description = "Prefix of every topic name (empty in real deployments; tests use one to stay apart from the stack's own topics)."
+  type        = string
+  default     = ""
+}
+
 variable "topic_partitions" {
   description = "Partitions per Kafka topic."
   type        = number
