@@ -87,7 +87,7 @@ def _block(types: dict, fqn: str, depth: int = 0) -> Block:
 def _build(assembly: dict) -> dict[str, dict]:
     types = assembly["types"]
     schema: dict[str, dict] = {}
-    for fqn, typ in types.items():
+    for typ in types.values():
         if typ.get("kind") != "class":
             continue
         m = _RESOURCE_DOC.search(typ.get("docs", {}).get("summary", ""))

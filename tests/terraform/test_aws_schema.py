@@ -6,6 +6,7 @@ this is its stand-in for names and required flags (not for value types or cross-
 
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ def schema():
     pytest.importorskip("hcl2")
     try:
         return aws_schema.load_schema(Path.home() / ".cache" / "icefloe" / "terraform")
-    except Exception as exc:  # the package is missing: say how to get it
+    except (metadata.PackageNotFoundError, StopIteration, OSError, KeyError) as exc:  # say how to fix
         pytest.fail(f"cannot read the aws schema from {aws_schema.PACKAGE} ({exc}); run `make tools-venv`")
 
 
