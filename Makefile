@@ -13,7 +13,8 @@ export UV_CACHE_DIR ?= $(CACHE)/uv
 export UV_PYTHON_DOWNLOADS := never
 ICEFLOE     := .venv/bin/icefloe
 
-.PHONY: bench-er help setup system-deps venvs fetch demo test test-unit test-integration up down status lock clean
+.PHONY: bench-er help setup system-deps venvs fetch demo test test-unit test-integration up down status lock clean \
+        tools-venv tf-tools tf-check tf-apply-local
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,6 +56,24 @@ bench-er: .venv-bench/.synced  ## entity-resolution accuracy and speed vs Splink
 
 venvs: .venv/.synced .venv-spark/.synced .venv-flink/.synced
 
+# ---- Terraform (terraform/README.md) ---------------------------------------------------------
+.venv-tools/.synced: $(UV) requirements/tools.txt
+	@echo "==> infrastructure tools virtualenv (.venv-tools: checkov, the aws provider schema)"
+	@test -x .venv-tools/bin/python || $(UV) venv -q --python $(PYTHON) .venv-tools
+	@$(UV) pip sync -q --python .venv-tools/bin/python requirements/tools.txt
+	@touch $@
+
+tools-venv: .venv-tools/.synced
+
+tf-tools:  ## build OpenTofu and the local providers from the Go module proxy (cached)
+	@bash terraform/scripts/build-tools.sh
+
+tf-check: tf-tools tools-venv  ## fmt, validate (local), checkov, aws schema + interface tests
+	@bash terraform/scripts/check.sh
+
+tf-apply-local: tf-tools  ## apply the local workspace to the running local stack
+	@bash terraform/scripts/tf.sh local apply -auto-approve
+
 fetch: system-deps venvs  ## fetch every jar and build the S3 server (cached)
 	@$(ICEFLOE) local fetch
 
@@ -83,6 +102,7 @@ lock: $(UV)  ## re-resolve the pinned requirements
 	$(UV) pip compile -q requirements/spark.in -o requirements/spark.txt --python-version 3.11
 	$(UV) pip compile -q requirements/flink.in -o requirements/flink.txt --python-version 3.11
 	$(UV) pip compile -q requirements/bench.in -o requirements/bench.txt --python-version 3.11
+	$(UV) pip compile -q requirements/tools.in -o requirements/tools.txt --python-version 3.11
 
 clean: down  ## remove virtualenvs and local state (keeps the download cache)
-	rm -rf .venv .venv-spark .venv-flink .venv-bench .icefloe .pytest_cache
+	rm -rf .venv .venv-spark .venv-flink .venv-bench .venv-tools .icefloe .pytest_cache

@@ -55,7 +55,7 @@ def make_deliveries(count: int, updates: int, seed: int, secret: str):
 
     orders = shopify.orders(count, seed=seed)
     later = datetime(2026, 11, 1, tzinfo=timezone.utc) + timedelta(days=20)
-    updated = [shopify.fulfilled(o, later) for o in orders[:updates]]
+    updated = [shopify.fulfilled(o, later.timestamp()) for o in orders[:updates]]
     deliveries = [shopify_delivery("orders/create", o, secret) for o in orders]
     deliveries += [shopify_delivery("orders/updated", o, secret) for o in updated]
     latest = {str(o["id"]): o for o in orders}
