@@ -23,6 +23,7 @@ console = Console(stderr=False)
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="icefloe: a webhook lakehouse you can run on one machine.")
 local_app = typer.Typer(no_args_is_help=True, help="The local stack: native processes, no Docker.")
 app.add_typer(local_app, name="local")
+app.add_typer(__import__("icefloe.query").query.app, name="query")
 
 
 def _setup_logging(verbose: bool) -> None:

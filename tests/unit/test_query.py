@@ -1,0 +1,89 @@
+"""The portable queries: the registry is valid, every file parses in the Trino/Athena dialect, and
+each entry declares exactly the tables its SQL reads (the command's skip check relies on it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from icefloe.query import QUERIES_DIR, QueryResult, load_queries, run_queries
+
+
+def _tables_read(sql: str) -> set[str]:
+    tree = sqlglot.parse_one(sql, read="trino")
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    return {f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.name not in ctes}
+
+
+def test_every_query_file_is_listed_and_every_entry_has_a_file() -> None:
+    listed = {q.file for q in load_queries()}
+    on_disk = {p.name for p in QUERIES_DIR.glob("*.sql")}
+    assert listed == on_disk
+
+
+@pytest.mark.parametrize("spec", load_queries(), ids=lambda s: s.name)
+def test_query_parses_as_trino_and_athena_sql(spec) -> None:
+    for dialect in ("trino", "athena"):
+        statements = sqlglot.parse(spec.sql, read=dialect)
+        assert len(statements) == 1, f"{spec.file}: one statement per file (Athena named queries hold one)"
+
+
+@pytest.mark.parametrize("spec", load_queries(), ids=lambda s: s.name)
+def test_query_declares_exactly_the_tables_it_reads(spec) -> None:
+    assert _tables_read(spec.sql) == set(spec.tables)
+
+
+def test_there_is_a_query_that_runs_before_the_marts_exist() -> None:
+    assert any(all(t.startswith(("raw.", "staging.")) for t in q.tables) for q in load_queries())
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("queries:\n  - {name: a, file: x.sql, description: d, database: raw}\n", "lacks required key 'tables'"),
+    ("queries:\n  - {name: A-b, file: x.sql, description: d, database: raw, tables: [raw.t]}\n", "lower-case"),
+    ("queries:\n  - {name: a, file: missing.sql, description: d, database: raw, tables: [raw.t]}\n",
+     "does not exist"),
+    ("queries:\n  - {name: a, file: x.sql, description: d, database: raw, tables: [t]}\n", "<namespace>.<table>"),
+    ("queries:\n  - {name: a, file: x.sql, description: d, database: raw, tables: [raw.t]}\n"
+     "  - {name: a, file: x.sql, description: d, database: raw, tables: [raw.t]}\n", "used twice"),
+    (f"queries:\n  - {{name: a, file: x.sql, description: {'d' * 1025}, database: raw, tables: [raw.t]}}\n",
+     "1024"),
+])
+def test_a_bad_registry_entry_is_named_with_the_fix(tmp_path: Path, bad: str, message: str) -> None:
+    (tmp_path / "x.sql").write_text("SELECT 1")
+    registry = tmp_path / "queries.yaml"
+    registry.write_text(bad)
+    with pytest.raises(ValueError, match=message):
+        load_queries.__wrapped__(registry)
+
+
+class FakeEngine:
+    """Stands in for Trino in this unit test only (the integration tests use the real one)."""
+
+    name = "fake"
+
+    def __init__(self, tables: set[str]) -> None:
+        self.tables = tables
+        self.ran: list[str] = []
+
+    def existing_tables(self, namespaces: set[str]) -> set[str]:
+        return {t for t in self.tables if t.split(".")[0] in namespaces}
+
+    def execute(self, sql: str, schema: str):
+        self.ran.append(sql)
+        return ["n"], [(1,)]
+
+    def close(self) -> None:
+        pass
+
+
+def test_queries_whose_tables_are_missing_are_skipped_not_run() -> None:
+    engine = FakeEngine({"staging.stg_shopify_orders"})
+    results: list[QueryResult] = run_queries(engine, list(load_queries()))
+    ran = {r.spec.name for r in results if not r.skipped}
+    assert ran == {q.name for q in load_queries() if q.tables == ("staging.stg_shopify_orders",)}
+    assert len(engine.ran) == len(ran)
+    skipped = {r.spec.name: r.missing for r in results if r.skipped}
+    assert skipped["top_customers_ltv"] == ("marts.customer_360",)
