@@ -9,15 +9,18 @@ yet (the marts come from the batch jobs) is skipped with a message naming the mi
     icefloe query --list                  what there is, and whether its tables exist
     icefloe query orders_daily            one query (several names: several queries)
     icefloe query --all                   every query whose tables exist
+    icefloe query --all --engine duckdb   the same SQL through sqlglot + DuckDB (no Java needed)
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
@@ -173,10 +176,97 @@ class TrinoEngine:
         self.conn.close()
 
 
+class DuckDBEngine:
+    """The fallback without Java: the same SQL, transpiled from the Trino dialect by sqlglot, run
+    by DuckDB's Iceberg extension on the same REST catalog and object store. The extensions come
+    from PyPI wheels (`duckdb-extension-iceberg`, `-httpfs`, `-avro`) and are loaded from there:
+    nothing is downloaded at run time. Read-only; no SigV4 (so local only)."""
+
+    name = "duckdb"
+    EXTENSIONS = ("httpfs", "avro", "iceberg")
+
+    def __init__(self, stack: StackSettings | None = None) -> None:
+        import duckdb
+
+        from icefloe.config import Profile
+
+        profile = Profile.load(stack or StackSettings())
+        if profile.catalog_sigv4:
+            raise QueryEngineError("--engine duckdb reads the local REST catalog only (no SigV4); "
+                                   "on AWS use Athena, locally use --engine trino")
+        self.con = duckdb.connect()
+        self.con.execute("SET autoinstall_known_extensions = false")
+        self.con.execute("SET autoload_known_extensions = false")
+        for ext in self.EXTENSIONS:
+            self.con.execute(f"LOAD '{self._extension_file(ext, duckdb.__version__)}'")
+        endpoint = profile.s3_endpoint or f"s3.{profile.region}.amazonaws.com"
+        secret = profile.s3_secret_access_key.get_secret_value() if profile.s3_secret_access_key else ""
+        self.con.execute(
+            "CREATE SECRET icefloe_s3 (TYPE s3, KEY_ID ?, SECRET ?, REGION ?, ENDPOINT ?, URL_STYLE ?, USE_SSL ?)",
+            [profile.s3_access_key_id or "", secret, profile.region,
+             endpoint.split("://", 1)[-1], "path" if profile.s3_path_style else "vhost",
+             not endpoint.startswith("http://")])
+        try:
+            self.con.execute(
+                f"ATTACH '{profile.catalog_warehouse}' AS {TRINO_CATALOG} "
+                f"(TYPE iceberg, ENDPOINT '{profile.catalog_uri}', AUTHORIZATION_TYPE 'none')")
+        except duckdb.Error as exc:
+            raise QueryEngineError(f"DuckDB cannot attach the catalog at {profile.catalog_uri} ({exc}); "
+                                   f"start the stack with `icefloe local up`") from exc
+
+    @staticmethod
+    def _extension_file(ext: str, version: str) -> Path:
+        spec = importlib.util.find_spec(f"duckdb_extension_{ext}")
+        if spec is None or not spec.submodule_search_locations:
+            raise QueryEngineError(f"the DuckDB {ext} extension is not installed: "
+                                   f"`uv pip install duckdb-extension-{ext}=={version}` (or `make venvs`)")
+        root = Path(next(iter(spec.submodule_search_locations))) / "extensions"
+        found = sorted(root.glob(f"v*/{ext}.duckdb_extension"))
+        exact = [f for f in found if f.parent.name == f"v{version}"]
+        if not exact:
+            have = ", ".join(f.parent.name for f in found) or "none"
+            raise QueryEngineError(f"duckdb {version} needs duckdb-extension-{ext}=={version} (installed: {have}); "
+                                   f"run `make venvs`")
+        return exact[0]
+
+    @staticmethod
+    def transpile(sql: str) -> str:
+        """Trino -> DuckDB, with every schema-qualified table moved into the attached catalog."""
+        import sqlglot
+        from sqlglot import exp
+
+        tree = sqlglot.parse_one(sql, read="trino")
+        for table in tree.find_all(exp.Table):
+            if table.db and not table.catalog:
+                table.set("catalog", exp.to_identifier(TRINO_CATALOG))
+        return tree.sql(dialect="duckdb")
+
+    def execute(self, sql: str, schema: str = "main") -> tuple[list[str], list[tuple[Any, ...]]]:
+        import duckdb
+
+        try:
+            cur = self.con.execute(self.transpile(sql))
+            rows = cur.fetchall()
+        except duckdb.Error as exc:
+            raise QueryEngineError(f"DuckDB rejected the (transpiled) query: {exc}") from exc
+        return [d[0] for d in cur.description or []], rows
+
+    def existing_tables(self, namespaces: set[str]) -> set[str]:
+        rows = self.con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?",
+                                [TRINO_CATALOG]).fetchall()
+        return {f"{s}.{t}" for s, t in rows if s in namespaces}
+
+    def close(self) -> None:
+        self.con.close()
+
+
+ENGINES = {"trino": TrinoEngine, "duckdb": DuckDBEngine}
+
+
 def make_engine(name: str, stack: StackSettings | None = None) -> Engine:
-    if name == "trino":
-        return TrinoEngine(stack)
-    raise QueryEngineError(f"unknown engine {name!r}; use --engine trino")
+    if name not in ENGINES:
+        raise QueryEngineError(f"unknown engine {name!r}; use --engine {' or '.join(ENGINES)}")
+    return ENGINES[name](stack)
 
 
 def run_queries(engine: Engine, specs: list[QuerySpec]) -> list[QueryResult]:
@@ -209,6 +299,8 @@ def _cell(value: Any) -> str:
         return f"{value:,.3f}".rstrip("0").rstrip(".")
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
     return str(value)
 
 
@@ -229,7 +321,7 @@ def query(
     names: list[str] = typer.Argument(None, help="Query names (see --list)."),
     all_: bool = typer.Option(False, "--all", help="Every query (those whose tables are missing are skipped)."),
     list_: bool = typer.Option(False, "--list", help="List the queries and whether their tables exist."),
-    engine: str = typer.Option("trino", "--engine", help="trino (the local stack's)."),
+    engine: str = typer.Option("trino", "--engine", help="trino (the local stack's) or duckdb (no Java)."),
     max_rows: int = typer.Option(40, "--max-rows", help="Rows printed per result."),
 ) -> None:
     """Run queries from sql/queries/ on the local stack and print the results as tables."""
