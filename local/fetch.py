@@ -21,8 +21,9 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from icefloe import PROJECT_ROOT
 from icefloe.local.errors import FetchError, JavaNotFoundError
+
+from icefloe import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 

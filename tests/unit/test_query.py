@@ -47,8 +47,8 @@ def test_there_is_a_query_that_runs_before_the_marts_exist() -> None:
     ("queries:\n  - {name: a, file: missing.sql, description: d, database: raw, tables: [raw.t]}\n",
      "does not exist"),
     ("queries:\n  - {name: a, file: x.sql, description: d, database: raw, tables: [t]}\n", "<namespace>.<table>"),
-    ("queries:\n  - {name: a, file: x.sql, description: d, database: raw, tables: [raw.t]}\n"
-     "  - {name: a, file: x.sql, description: d, database: raw, tables: [raw.t]}\n", "used twice"),
+    (("queries:\n  - {name: a, file: x.sql, description: d, database: raw, tables: [raw.t]}\n"
+      "  - {name: a, file: x.sql, description: d, database: raw, tables: [raw.t]}\n"), "used twice"),
     (f"queries:\n  - {{name: a, file: x.sql, description: {'d' * 1025}, database: raw, tables: [raw.t]}}\n",
      "1024"),
 ])
