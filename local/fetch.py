@@ -21,9 +21,8 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-from icefloe.local.errors import FetchError, JavaNotFoundError
-
 from icefloe import PROJECT_ROOT
+from icefloe.local.errors import FetchError, JavaNotFoundError
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from icefloe.config import StackSettings
 from icefloe.local.errors import JavaNotFoundError
 from icefloe.local.services import ALL
 from icefloe.local.services.catalog import IcebergRestCatalog
 from icefloe.local.services.trino import Trino, trino_java
-
-from icefloe.config import StackSettings
 
 
 def _trino(tmp_path: Path) -> Trino:
