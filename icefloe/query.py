@@ -141,14 +141,17 @@ class TrinoEngine:
         import trino
 
         self.stack = stack or StackSettings()
+        self.user = user
         self._trino = trino
-        self.conn = trino.dbapi.connect(host=self.stack.host, port=self.stack.trino_port, user=user,
-                                        catalog=TRINO_CATALOG, schema="information_schema",
-                                        http_scheme="http", request_timeout=120)
+        self._conns: dict[str, Any] = {}
 
     def _cursor(self, schema: str):
-        self.conn.schema = schema
-        return self.conn.cursor()
+        # the session's default schema is fixed per connection: one connection per schema
+        if schema not in self._conns:
+            self._conns[schema] = self._trino.dbapi.connect(
+                host=self.stack.host, port=self.stack.trino_port, user=self.user, catalog=TRINO_CATALOG,
+                schema=schema, http_scheme="http", request_timeout=120)
+        return self._conns[schema].cursor()
 
     def execute(self, sql: str, schema: str = "information_schema") -> tuple[list[str], list[tuple[Any, ...]]]:
         cur = self._cursor(schema)
@@ -173,7 +176,9 @@ class TrinoEngine:
         return {f"{s}.{t}" for s, t in rows}
 
     def close(self) -> None:
-        self.conn.close()
+        for conn in self._conns.values():
+            conn.close()
+        self._conns.clear()
 
 
 class DuckDBEngine:

@@ -143,6 +143,8 @@ def test_staging_holds_one_row_per_order_the_raw_table_received(pipeline_tables,
                (SELECT count(DISTINCT order_id) FROM staging.stg_shopify_orders)""", "staging")
     distinct_raw, staged, distinct_staged = rows[0]
     assert distinct_raw == staged == distinct_staged > 0
+    # a query's `database` is the session's default schema (unqualified names resolve there)
+    assert trino.execute("SELECT count(*) FROM stg_shopify_orders", "staging")[1][0][0] == staged
 
 
 def test_portable_query_runs_on_the_local_trino(pipeline_tables, trino) -> None:
