@@ -1,5 +1,5 @@
 """Latency of the portable queries (sql/queries/) on the local stack's Trino: median of N runs per
-query after one warm-up run, with the size of the tables each query reads. Optionally restarts
+query after a few warm-up runs (the first one is reported too), with the size of the tables each query reads. Optionally restarts
 Trino first to measure its start-up time (to healthy) and reports its resident memory.
 
     .venv/bin/python benchmarks/query_latency.py [--runs 5] [--startups 2] [--copies 50] [NAME ...]
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -79,10 +80,12 @@ def retarget(sql: str, mapping: dict[str, str]) -> str:
     return tree.sql(dialect="trino")
 
 
-def time_query(engine: TrinoEngine, sql: str, schema: str, runs: int) -> dict:
+def time_query(engine: TrinoEngine, sql: str, schema: str, runs: int, warmup: int) -> dict:
     t0 = time.perf_counter()
     engine.execute(sql, schema)
     first = time.perf_counter() - t0
+    for _ in range(warmup - 1):  # the JIT needs a few runs of a new query shape
+        engine.execute(sql, schema)
     times = []
     rows: list = []
     for _ in range(runs):
@@ -98,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="queries to time (default: all whose tables exist)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (the first is reported)")
     parser.add_argument("--startups", type=int, default=0, help="restart Trino this many times first")
     parser.add_argument("--copies", type=int, default=1,
                         help="also time each dashboard query on bench.<table>_x<copies>: its tables' rows "
@@ -107,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = StackSettings()
     stack = Stack(settings)
 
+    load_before = os.getloadavg()[0]
     startups = measure_startups(stack, args.startups) if args.startups else []
     trino_svc = stack.get("trino")
     if trino_svc.health() is not None:
@@ -128,19 +133,20 @@ def main(argv: list[str] | None = None) -> int:
             if t not in sizes:
                 sizes[t] = engine.execute(f"SELECT count(*) FROM {t}")[1][0][0]
         results.append({"name": spec.name, "dashboard": spec.dashboard, "tables": {t: sizes[t] for t in spec.tables},
-                        **time_query(engine, spec.sql, spec.database, args.runs)})
+                        **time_query(engine, spec.sql, spec.database, args.runs, args.warmup)})
         if args.copies > 1 and spec.dashboard:
             mapping = {t: scaled_copy(engine, t, args.copies) for t in spec.tables}
             for t in mapping.values():
                 sizes[t] = engine.execute(f"SELECT count(*) FROM {t}")[1][0][0]
             results.append({"name": f"{spec.name} (x{args.copies})", "dashboard": True,
                             "tables": {t: sizes[t] for t in mapping.values()},
-                            **time_query(engine, retarget(spec.sql, mapping), spec.database, args.runs)})
+                            **time_query(engine, retarget(spec.sql, mapping), spec.database, args.runs,
+                                         args.warmup)})
     engine.close()
     pid = trino_svc.process.pid
     rss = rss_mib(pid) if pid else None
 
-    table = Table(title=f"query latency on Trino (median of {args.runs} runs after one warm-up)")
+    table = Table(title=f"query latency on Trino (median of {args.runs} runs after {args.warmup} warm-up)")
     for col in ("query", "rows read", "first (s)", "median (s)", "min (s)", "max (s)", f"≤ {GOAL_S:g} s"):
         table.add_column(col, justify="right" if col != "query" else "left")
     for r in results:
@@ -154,13 +160,17 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"Trino start-up to healthy: {', '.join(f'{s:.1f}s' for s in startups)}")
     if rss:
         console.print(f"Trino resident memory after the queries: {rss:.0f} MiB")
+    console.print(f"1-minute load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+                  f"({os.cpu_count()} CPUs)")
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "benchmark": "query_latency", "engine": "trino", "trino_version": "476",
-        "host": platform.node(), "cpus": __import__("os").cpu_count(),
+        "host": platform.node(), "cpus": os.cpu_count(),
+        # the machine is shared: the 1-minute load average says how much CPU the figures had
+        "load_avg_1m": {"before": round(load_before, 1), "after": round(os.getloadavg()[0], 1)},
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "runs": args.runs, "goal_s": GOAL_S, "table_rows": sizes, "queries": results,
+        "runs": args.runs, "warmup": args.warmup, "goal_s": GOAL_S, "table_rows": sizes, "queries": results,
         "trino_startup_s": [round(s, 1) for s in startups], "trino_rss_mib": round(rss) if rss else None,
     }, indent=2) + "\n")
     console.print(f"wrote {RESULTS}")
