@@ -26,7 +26,7 @@ class SliceRun:
     spark_s: float
 
 
-def send_orders(count: int, seed: int, updated_every: int, profile: Profile,
+def send_orders(count: int, seed: int, updated_every: int, profile: Profile, stack: StackSettings,
                 start: datetime | None = None) -> tuple[int, int]:
     """Send `count` new orders (and an `orders/updated` for every `updated_every`-th one).
 
@@ -35,7 +35,8 @@ def send_orders(count: int, seed: int, updated_every: int, profile: Profile,
     from icefloe.datagen.webhooks import send, shopify_delivery
     from icefloe.ingestion.settings import IngestionSettings
 
-    secrets = IngestionSettings.load().shopify_webhook_secret.get_secret_value()
+    env_file = stack.profile_env if stack.profile_env.exists() else None
+    secrets = IngestionSettings(_env_file=env_file).shopify_webhook_secret.get_secret_value()
     secret = secrets.split(",")[0].strip()
     if not secret:
         raise RuntimeError("no Shopify secret: start the stack (`icefloe local up`) so the profile exists")
@@ -60,7 +61,7 @@ def produce(count: int, seed: int = 7, updated_every: int = 5, stack: StackSetti
     stack = stack or StackSettings()
     profile = Profile.load(stack)
     t0 = time.monotonic()
-    sent, accepted = send_orders(count, seed, updated_every, profile,
+    sent, accepted = send_orders(count, seed, updated_every, profile, stack,
                                  start=start or datetime(2026, 11, 1, tzinfo=timezone.utc))
     t1 = time.monotonic()
     if accepted != sent:
