@@ -31,6 +31,7 @@ app.add_typer(spark_app, name="spark")
 __import__("icefloe.datagen.cli").datagen.cli.register(app)  # icefloe datagen / simulate
 app.add_typer(__import__("icefloe.ingestion.cli", fromlist=["app"]).app, name="replay")
 app.add_typer(__import__("icefloe.resolve").resolve.app, name="resolve")  # light: duckdb loads on use
+app.add_typer(__import__("icefloe.query").query.app, name="query")
 
 
 def _setup_logging(verbose: bool) -> None:

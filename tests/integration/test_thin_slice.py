@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def test_every_service_reports_healthy(stack):
     statuses = stack.status()
-    assert [s.name for s in statuses] == ["postgres", "s3", "kafka", "catalog", "api"]
+    assert [s.name for s in statuses] == ["postgres", "s3", "kafka", "catalog", "trino", "api"]
     assert all(s.healthy for s in statuses), [(s.name, s.detail) for s in statuses]
 
 
