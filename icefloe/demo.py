@@ -12,7 +12,7 @@ Every step prints what it produced; a mismatch in step 5 fails the demo.
 
 from __future__ import annotations
 
-import ast
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -55,7 +55,7 @@ def make_deliveries(count: int, updates: int, seed: int, secret: str):
 
     orders = shopify.orders(count, seed=seed)
     later = datetime(2026, 11, 1, tzinfo=timezone.utc) + timedelta(days=20)
-    updated = [shopify.fulfilled(o, later) for o in orders[:updates]]
+    updated = [shopify.fulfilled(o, later.timestamp()) for o in orders[:updates]]
     deliveries = [shopify_delivery("orders/create", o, secret) for o in orders]
     deliveries += [shopify_delivery("orders/updated", o, secret) for o in updated]
     latest = {str(o["id"]): o for o in orders}
@@ -146,7 +146,7 @@ def run_thin_slice(console: Console, stack: StackSettings, orders: int = 200, up
     t0 = _step(console, 4, "Spark (local mode) -> staging.stg_shopify_orders, incremental MERGE INTO")
     console.print("  reading raw by Iceberg snapshot range since the last watermark, latest version per order wins")
     spark = run_spark("staging", ["--table", "shopify_orders", "--mode", "incremental"], stack)
-    result = ast.literal_eval(result_line(spark, "ICEFLOE_RESULT") or "{}")
+    result = json.loads(result_line(spark, "ICEFLOE_RESULT") or "{}")
     console.print(f"  {result.get('rows_read', 0)} new raw rows -> {result.get('rows_merged', 0)} orders merged "
                   f"in {spark.seconds:.1f}s; watermark -> snapshot {result.get('snapshot')}; log: {spark.log_file}")
 

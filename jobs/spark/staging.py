@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     for d in (args.start_date, args.end_date):
         if d and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", d):
             parser.error(f"dates are YYYY-MM-DD, got {d!r}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     from icefloe_spark import spark_session
 
     tables = sorted(TABLES) if args.all else args.table

@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+# ICEFLOE_TEST_PORT_OFFSET shifts every port (e.g. 10000), so two checkouts can run the suite at once.
+_OFFSET = int(os.environ.get("ICEFLOE_TEST_PORT_OFFSET", "0"))
 TEST_PORTS = {
     "ICEFLOE_POSTGRES_PORT": "16432",
     "ICEFLOE_S3_PORT": "17333",
@@ -16,7 +18,9 @@ TEST_PORTS = {
     "ICEFLOE_KAFKA_CONTROLLER_PORT": "17093",
     "ICEFLOE_CATALOG_PORT": "17181",
     "ICEFLOE_API_PORT": "17090",
+    "ICEFLOE_TRINO_PORT": "17080",
 }
+TEST_PORTS = {k: str(int(v) + _OFFSET) for k, v in TEST_PORTS.items()}
 
 
 @pytest.fixture(scope="session")
