@@ -13,7 +13,7 @@ export UV_CACHE_DIR ?= $(CACHE)/uv
 export UV_PYTHON_DOWNLOADS := never
 ICEFLOE     := .venv/bin/icefloe
 
-.PHONY: bench-er help setup system-deps venvs fetch demo test test-unit test-integration up down status lock clean \
+.PHONY: airflow-venv bench-er help setup system-deps venvs fetch demo test test-unit test-integration up down status lock clean \
         tools-venv tf-tools tf-check tf-apply-local
 
 help:  ## list the targets
@@ -45,6 +45,14 @@ system-deps:  ## check Java, Maven, Go and PostgreSQL; install what is missing (
 	@$(UV) pip sync -q --python .venv-flink/bin/python requirements/flink.txt
 	@touch $@
 
+.venv-airflow/.synced: $(UV) requirements/airflow.txt
+	@echo "==> Airflow virtualenv (.venv-airflow: Airflow 3, the Amazon provider, moto)"
+	@test -x .venv-airflow/bin/python || $(UV) venv -q --python $(PYTHON) .venv-airflow
+	@$(UV) pip sync -q --python .venv-airflow/bin/python requirements/airflow.txt
+	@touch $@
+
+airflow-venv: .venv-airflow/.synced  ## the Airflow virtualenv (the DAG's tests run in it)
+
 .venv-bench/.synced: $(UV) requirements/bench.txt pyproject.toml
 	@echo "==> benchmark virtualenv (.venv-bench: recordlinkage, Splink)"
 	@test -x .venv-bench/bin/python || $(UV) venv -q --python $(PYTHON) .venv-bench
@@ -54,7 +62,7 @@ system-deps:  ## check Java, Maven, Go and PostgreSQL; install what is missing (
 bench-er: .venv-bench/.synced  ## entity-resolution accuracy and speed vs Splink (FEBRL4)
 	@.venv-bench/bin/python benchmarks/er_accuracy.py
 
-venvs: .venv/.synced .venv-spark/.synced .venv-flink/.synced
+venvs: .venv/.synced .venv-spark/.synced .venv-flink/.synced .venv-airflow/.synced
 
 # ---- Terraform (terraform/README.md) ---------------------------------------------------------
 .venv-tools/.synced: $(UV) requirements/tools.txt
@@ -103,6 +111,7 @@ lock: $(UV)  ## re-resolve the pinned requirements
 	$(UV) pip compile -q requirements/flink.in -o requirements/flink.txt --python-version 3.11
 	$(UV) pip compile -q requirements/bench.in -o requirements/bench.txt --python-version 3.11
 	$(UV) pip compile -q requirements/tools.in -o requirements/tools.txt --python-version 3.11
+	$(UV) pip compile -q requirements/airflow.in -o requirements/airflow.txt --python-version 3.11
 
 clean: down  ## remove virtualenvs and local state (keeps the download cache)
-	rm -rf .venv .venv-spark .venv-flink .venv-bench .venv-tools .icefloe .pytest_cache
+	rm -rf .venv .venv-spark .venv-flink .venv-bench .venv-tools .venv-airflow .icefloe .pytest_cache

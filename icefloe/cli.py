@@ -32,6 +32,8 @@ __import__("icefloe.datagen.cli").datagen.cli.register(app)  # icefloe datagen /
 app.add_typer(__import__("icefloe.ingestion.cli", fromlist=["app"]).app, name="replay")
 app.add_typer(__import__("icefloe.resolve").resolve.app, name="resolve")  # light: duckdb loads on use
 app.add_typer(__import__("icefloe.query").query.app, name="query")
+app.add_typer(__import__("icefloe.pipeline").pipeline.app, name="batch")  # icefloe batch run
+app.add_typer(__import__("icefloe.emr").emr.app, name="emr")  # icefloe emr package/upload
 
 
 def _setup_logging(verbose: bool) -> None:

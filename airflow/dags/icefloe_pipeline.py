@@ -3,23 +3,33 @@
 One DAG file for both targets, chosen by configuration (Airflow Variable `icefloe_environment`,
 else ICEFLOE_ENVIRONMENT, default `local`):
 
-- local: each task runs the job file with spark-submit semantics through the project's job launcher
-  (`python -m icefloe.jobs spark <job> <args>` in the main virtualenv, which supplies the ICEFLOE_
-  profile, the jars and the Spark virtualenv).
-- aws: each task is an EmrServerlessStartJobRunOperator running the same job file from the
-  artifacts bucket on EMR Serverless, with the ICEFLOE_ contract passed as Spark environment
+- local: each task runs the job file through the project's job launcher
+  (`<root>/.venv/bin/python -m icefloe.jobs spark <job> <args>`: the PySpark equivalent of
+  spark-submit, in `.venv-spark`, with the ICEFLOE_ profile of the local stack and the cached jars).
+- aws: each task is an EmrServerlessStartJobOperator running the same job file from the
+  artifacts bucket on EMR Serverless; the ICEFLOE_ contract is passed as Spark environment
   (`spark.emr-serverless.driverEnv.*` and `spark.executorEnv.*`).
+
+Artifacts on S3 (under `icefloe_artifacts_uri`, e.g. s3://<artifacts bucket>; `icefloe emr upload`
+puts them there; Terraform uploads the .py files under the same keys):
+
+    jobs/spark/staging.py, entity_resolution.py, layers.py   entry points
+    jobs/spark/icefloe_spark.py, er_core.py                  imported by them (spark.submit.pyFiles)
+    jobs/spark/icefloe-spark-jobs.zip                        sql/** and conf/** (spark.archives, as ./icefloe)
 
 Settings (Airflow Variables, each with an ICEFLOE_ environment fallback): icefloe_environment,
 icefloe_project_root (local), icefloe_emr_application_id, icefloe_emr_execution_role_arn,
-icefloe_artifacts_uri (s3://bucket/prefix holding jobs/spark/*.py, sql/ as sql.zip), icefloe_job_env
-(JSON object of ICEFLOE_ variables for the jobs), icefloe_schedule.
+icefloe_artifacts_uri, icefloe_job_env (JSON object of ICEFLOE_ variables for the jobs),
+icefloe_schedule (default every 4 hours), icefloe_emr_wait.
+
+This file imports nothing from the `icefloe` package (MWAA does not install it).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, Variable
@@ -32,11 +42,19 @@ STAGING_TABLES = [
 ]
 LAYERS = ["core", "analytics", "marts"]
 DEFAULT_ARGS = {"owner": "icefloe", "retries": 2, "retry_delay": timedelta(minutes=5)}
+DEFAULT_SCHEDULE = "0 */4 * * *"
+
+#: S3 layout of the Spark artifacts, relative to icefloe_artifacts_uri
+ENTRY_POINT = "jobs/spark/{job}.py"
+PY_FILES = ("jobs/spark/icefloe_spark.py", "jobs/spark/er_core.py")
+ARCHIVE = "jobs/spark/icefloe-spark-jobs.zip"
+ARCHIVE_ALIAS = "icefloe"  # unpacked in the driver's and executors' working directory
+ER_SOURCES = f"{ARCHIVE_ALIAS}/conf/er_sources.yaml"
 
 
 def setting(name: str, default: str | None = None) -> str | None:
     """Airflow Variable `icefloe_<name>`, else env ICEFLOE_<NAME>, else the default."""
-    env = os.environ.get(f"ICEFLOE_{name.upper()}", default)  # noqa: the DAG runs outside the icefloe package
+    env = os.environ.get(f"ICEFLOE_{name.upper()}", default)  # the DAG runs outside the icefloe package
     try:
         return Variable.get(f"icefloe_{name}", default=env)
     except Exception:  # no metadata database (parsing in a bare interpreter): fall back to the environment
@@ -55,47 +73,64 @@ def job_specs() -> list[tuple[str, str, list[str], list[str]]]:
     return specs
 
 
+def local_command(root: str, job: str, args: list[str]) -> str:
+    python = os.path.join(root, ".venv", "bin", "python")
+    return f"cd {shlex.quote(root)} && {shlex.quote(python)} -m icefloe.jobs spark {job} {shlex.join(args)}".rstrip()
+
+
 def _local_task(task_id: str, job: str, args: list[str]):
     from airflow.providers.standard.operators.bash import BashOperator
 
     root = setting("project_root", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-    python = os.path.join(root, ".venv", "bin", "python")
-    script = os.path.join(root, "jobs", "spark", f"{job}.py")
-    cmd = f"cd {root} && {python} -m icefloe.jobs spark {job} {' '.join(args)}"
-    if job == "entity_resolution":
-        # built by the entity-resolution work; until its job file exists, core matches on exact email
-        cmd = (f"if [ -f {script} ]; then {cmd}; else echo 'no {script}: core falls back to exact email "
-               f"matching'; fi")
-    return BashOperator(task_id=task_id, bash_command=cmd)
+    # env=None: the task inherits the worker's environment (the ICEFLOE_ ports of the stack)
+    return BashOperator(task_id=task_id, bash_command=local_command(root, job, args))
 
 
 def emr_job_driver(job: str, args: list[str], artifacts_uri: str, job_env: dict[str, str]) -> dict:
     """The EMR Serverless jobDriver for one job: the same file and arguments as locally."""
-    conf = ["--conf spark.submit.pyFiles=" + f"{artifacts_uri}/jobs/spark/icefloe_spark.py",
-            "--conf spark.archives=" + f"{artifacts_uri}/sql.zip#sql"]
-    env = {"ICEFLOE_SQL_DIR": "./sql", **job_env}
+    base = artifacts_uri.rstrip("/")
+    if job == "entity_resolution":
+        args = [*args, "--sources", ER_SOURCES]
+    conf = {
+        "spark.submit.pyFiles": ",".join(f"{base}/{f}" for f in PY_FILES),
+        "spark.archives": f"{base}/{ARCHIVE}#{ARCHIVE_ALIAS}",
+    }
+    env = {"ICEFLOE_SQL_DIR": f"./{ARCHIVE_ALIAS}/sql", **job_env}
+    bad = sorted(k for k in env if not k.startswith("ICEFLOE_") or any(c in str(env[k]) for c in " \n"))
+    if bad:
+        raise ValueError(f"icefloe_job_env: {bad} must be ICEFLOE_ names with values without spaces "
+                         "(the Terraform outputs of the aws workspace)")
     for key, value in sorted(env.items()):
-        conf.append(f"--conf spark.emr-serverless.driverEnv.{key}={value}")
-        conf.append(f"--conf spark.executorEnv.{key}={value}")
-    return {"sparkSubmit": {"entryPoint": f"{artifacts_uri}/jobs/spark/{job}.py", "entryPointArguments": args,
-                            "sparkSubmitParameters": " ".join(conf)}}
+        conf[f"spark.emr-serverless.driverEnv.{key}"] = value
+        conf[f"spark.executorEnv.{key}"] = value
+    params = " ".join(f"--conf {k}={v}" for k, v in conf.items())
+    return {"sparkSubmit": {"entryPoint": f"{base}/{ENTRY_POINT.format(job=job)}",
+                            "entryPointArguments": list(args), "sparkSubmitParameters": params}}
+
+
+def emr_task_kwargs(task_id: str, job: str, args: list[str]) -> dict:
+    """The EmrServerlessStartJobOperator arguments of one task, from the settings."""
+    artifacts = (setting("artifacts_uri", "s3://icefloe-artifacts") or "").rstrip("/")
+    job_env = json.loads(setting("job_env", "{}") or "{}")
+    application_id = setting("emr_application_id", "") or ""
+    role = setting("emr_execution_role_arn", "") or ""
+    return {
+        "task_id": task_id,
+        "application_id": application_id,
+        "execution_role_arn": role,
+        "job_driver": emr_job_driver(job, args, artifacts, job_env),
+        "configuration_overrides": {"monitoringConfiguration": {
+            "s3MonitoringConfiguration": {"logUri": f"{artifacts}/logs/emr/"}}},
+        "name": f"icefloe-{task_id}",
+        "wait_for_completion": (setting("emr_wait", "true") or "true").lower() == "true",
+        "waiter_delay": int(setting("emr_waiter_delay", "30") or 30),
+    }
 
 
 def _aws_task(task_id: str, job: str, args: list[str]):
-    from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobRunOperator
+    from airflow.providers.amazon.aws.operators.emr import EmrServerlessStartJobOperator
 
-    artifacts = (setting("artifacts_uri", "s3://icefloe-artifacts/icefloe") or "").rstrip("/")
-    job_env = json.loads(setting("job_env", "{}") or "{}")
-    return EmrServerlessStartJobRunOperator(
-        task_id=task_id,
-        application_id=setting("emr_application_id", "") or "",
-        execution_role_arn=setting("emr_execution_role_arn", "") or "",
-        job_driver=emr_job_driver(job, args, artifacts, job_env),
-        configuration_overrides={"monitoringConfiguration": {
-            "s3MonitoringConfiguration": {"logUri": f"{artifacts}/logs/"}}},
-        name=f"icefloe-{task_id}",
-        wait_for_completion=setting("emr_wait", "true") == "true",
-    )
+    return EmrServerlessStartJobOperator(**emr_task_kwargs(task_id, job, args))
 
 
 def build_dag(environment: str | None = None) -> DAG:
@@ -107,7 +142,7 @@ def build_dag(environment: str | None = None) -> DAG:
     with DAG(
         dag_id="icefloe_pipeline",
         description="staging -> entity resolution -> core -> analytics -> marts (incremental)",
-        schedule=setting("schedule", "0 */4 * * *"),
+        schedule=setting("schedule", DEFAULT_SCHEDULE),
         start_date=datetime(2026, 1, 1),
         catchup=False,
         max_active_runs=1,  # runs never overlap: each incremental run starts from the last one's watermarks

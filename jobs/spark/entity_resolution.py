@@ -44,7 +44,7 @@ class SparkEngine:
     def __init__(self, spark) -> None:
         self.spark = spark
         # executors import er_core by name when they normalise
-        spark.sparkContext.addPyFile(str(HERE / "er_core.py"))
+        spark.sparkContext.addPyFile(er_core.__file__)  # beside this file locally, from pyFiles on EMR
 
     def materialise(self, name: str, sql: str) -> None:
         self.spark.sql(sql).localCheckpoint(eager=True).createOrReplaceTempView(name)

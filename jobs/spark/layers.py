@@ -17,8 +17,9 @@ sequence of runs the table equals a full rebuild (invariant 4). The watermarks (
 advance in one commit after the MERGE has committed (invariant 2).
 
 Entity ids: if `semantic.entity_index` (entity_id, source, source_id) exists, the view `entity_map`
-comes from it; otherwise exact matching on the normalised email stands in (entity_id = hash of the
-email), see sql/03_core/README.md.
+comes from it, and source records it does not hold (yet) fall back to exact matching on the
+normalised email (entity_id = hash of the email); without the index the email match stands in for
+all, see sql/03_core/README.md.
 """
 
 from __future__ import annotations
@@ -126,9 +127,14 @@ def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
 
 def _entity_views(spark) -> None:
     if table_exists(spark, ENTITY_INDEX):
+        # entity resolution's ids; a source record it has not seen (a Shopify customer without an
+        # order, or one created since its last run) falls back to exact email matching
         for suffix in ("", "__prev"):
-            spark.sql(f"CREATE OR REPLACE TEMP VIEW entity_map{suffix} AS "
-                      f"SELECT source, source_id, entity_id FROM semantic_entity_index{suffix}")
+            spark.sql(f"""CREATE OR REPLACE TEMP VIEW entity_map{suffix} AS
+                SELECT source, source_id, entity_id FROM semantic_entity_index{suffix}
+                UNION ALL
+                SELECT e.source, e.source_id, e.entity_id FROM ({EMAIL_ENTITY_MAP.format(s=suffix)}) e
+                LEFT ANTI JOIN semantic_entity_index{suffix} i ON i.source = e.source AND i.source_id = e.source_id""")
     else:
         for suffix in ("", "__prev"):
             spark.sql(f"CREATE OR REPLACE TEMP VIEW entity_map{suffix} AS {EMAIL_ENTITY_MAP.format(s=suffix)}")
