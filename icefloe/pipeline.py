@@ -6,11 +6,10 @@
 
     icefloe batch run [--mode incremental|full] [--skip-er]
 
-Each step is one Spark job in `.venv-spark` (`jobs/spark/staging.py --all`,
-`jobs/spark/entity_resolution.py`, `jobs/spark/layers.py --layer ...`), the same files Airflow and
-EMR Serverless run. The jobs print one `ICEFLOE_RESULT <json>` line per table; the figures here
-come from those lines. Core, analytics and marts run in one Spark session (one JVM start instead
-of three) and are reported as three steps.
+All steps run in one Spark process in `.venv-spark` (`jobs/spark/batch.py`, which calls the same
+functions as `staging.py`, `entity_resolution.py` and `layers.py`, the files Airflow and EMR
+Serverless run one task each): one JVM start instead of five. The job prints one
+`ICEFLOE_RESULT <json>` line per table; the figures here come from those lines.
 """
 
 from __future__ import annotations
@@ -47,6 +46,7 @@ class BatchResult:
     mode: str
     steps: list[StepResult] = field(default_factory=list)
     seconds: float = 0.0
+    startup_seconds: float = 0.0  # Spark session start-up and shutdown, outside every step
 
     def step(self, name: str) -> StepResult:
         return next(s for s in self.steps if s.name == name)
@@ -80,10 +80,13 @@ def run_batch(stack: StackSettings | None = None, progress: Progress | None = No
               entity_resolution: bool = True, timeout_s: float | None = 1800) -> BatchResult:
     """Run staging (every table) -> entity resolution -> core -> analytics -> marts against the stack.
 
+    One Spark process (`jobs/spark/batch.py`: the same functions the per-step job files run).
     `mode`: `incremental` (default; what is new since the watermarks) or `full` (rebuild staging and
     the layers from raw; entity resolution stays incremental so entity ids stay stable).
-    `progress(step, message)` is called when a step starts and ends. Raises `icefloe.jobs.JobFailed`
-    (with the log file) when a job fails.
+    `progress(step, message)` is called as each table finishes. Per step: `rows` (staging: raw rows
+    merged as ids; entity resolution: records; layers: keys recomputed, or rows when rebuilt) and
+    `seconds` (the step's own work; Spark's start-up is in `BatchResult.startup_seconds`).
+    Raises `icefloe.jobs.JobFailed` (naming the log file) when the job fails.
     """
     from icefloe.jobs import run_spark
 
@@ -91,39 +94,25 @@ def run_batch(stack: StackSettings | None = None, progress: Progress | None = No
         raise ValueError(f"mode must be incremental or full (got {mode!r})")
     stack = stack or StackSettings()
     say = progress or (lambda step, message: None)
-    result = BatchResult(mode)
+    args = ["--mode", mode] + ([] if entity_resolution else ["--skip-er"])
     t_all = time.monotonic()
 
-    def job(name: str, script: str, args: list[str]) -> tuple[list[dict], float]:
-        say(name, f"jobs/spark/{script}.py {' '.join(args)}")
-        run = run_spark(script, args, stack, timeout=timeout_s)
-        return parse_results(run.output), run.seconds
+    def on_line(line: str) -> None:
+        if line.startswith(MARKER):
+            r = parse_results(line)[0]
+            say(r.get("step", "?"), f"{r.get('table')}: {_rows(r)} rows in {r.get('seconds', 0):.1f}s")
 
-    results, seconds = job("staging", "staging", ["--all", "--mode", mode])
-    step = StepResult("staging", sum(_rows(r) for r in results), round(seconds, 2),
-                      {r.get("table") or r.get("target", f"#{i}"): r for i, r in enumerate(results)})
-    result.steps.append(step)
-    say("staging", f"{len(results)} tables, {step.rows} rows merged in {step.seconds:.1f}s")
-
-    if entity_resolution:
-        results, seconds = job("entity_resolution", "entity_resolution", ["--mode", "incremental"])
-        er = results[-1] if results else {}
-        step = StepResult("entity_resolution", _rows(er), round(seconds, 2), {"semantic.entity_index": er})
-        result.steps.append(step)
-        say("entity_resolution", f"{er.get('records', 0)} records, {er.get('entities', 0)} entities, "
-                                 f"{er.get('changed_records', 0)} changed, in {step.seconds:.1f}s")
-
-    results, seconds = job("layers", "layers", ["--all", "--mode", mode])
-    # one JVM for the three layers: its start-up is charged to core, each model's own time to its layer
-    per_layer = {layer: [r for r in results if r["table"].startswith(layer + ".")]
-                 for layer in ("core", "analytics", "marts")}
-    work = sum(r.get("seconds", 0.0) for r in results)
-    for layer, rs in per_layer.items():
-        secs = sum(r.get("seconds", 0.0) for r in rs) + (seconds - work if layer == "core" else 0.0)
-        step = StepResult(layer, sum(_rows(r) for r in rs), round(secs, 2), {r["table"]: r for r in rs})
-        result.steps.append(step)
-        say(layer, f"{len(rs)} tables, {step.rows} rows in {step.seconds:.1f}s")
+    say("batch", f"jobs/spark/batch.py {' '.join(args)}")
+    run = run_spark("batch", args, stack, on_line=on_line, timeout=timeout_s)
+    result = BatchResult(mode)
+    for name in STEPS:
+        rs = [r for r in parse_results(run.output) if r.get("step") == name]
+        if not rs:
+            continue
+        result.steps.append(StepResult(name, sum(_rows(r) for r in rs), round(sum(r.get("seconds", 0.0) for r in rs), 2),
+                                       {r["table"]: r for r in rs}))
     result.seconds = round(time.monotonic() - t_all, 2)
+    result.startup_seconds = round(run.seconds - sum(s.seconds for s in result.steps), 2)
     return result
 
 
