@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS staging.stg_hubspot_contacts (
   job_title           STRING         COMMENT 'jobtitle',
   lifecycle_stage     STRING         COMMENT 'subscriber, lead, ..., customer',
   lead_status         STRING         ,
+  address             STRING         COMMENT 'street address',
   city                STRING         ,
   state               STRING         ,
   country             STRING         ,
@@ -56,6 +57,7 @@ SELECT
   p_jobtitle                                                             AS job_title,
   p_lifecyclestage                                                       AS lifecycle_stage,
   p_hs_lead_status                                                       AS lead_status,
+  p_address                                                              AS address,
   p_city                                                                 AS city,
   p_state                                                                AS state,
   p_country                                                              AS country,
@@ -73,6 +75,7 @@ SELECT
 FROM (
   SELECT
     contact_id,
+    max_by(value, version) FILTER (WHERE property = 'address')             AS p_address,
     max_by(value, version) FILTER (WHERE property = 'city')                AS p_city,
     max_by(value, version) FILTER (WHERE property = 'company')             AS p_company,
     max_by(value, version) FILTER (WHERE property = 'country')             AS p_country,
