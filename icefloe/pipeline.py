@@ -59,7 +59,7 @@ def parse_results(output: str) -> list[dict]:
     """Every `ICEFLOE_RESULT` payload of a job's output (JSON; a Python dict literal is accepted too)."""
     out = []
     for line in output.splitlines():
-        if not line.startswith(MARKER):
+        if not line.startswith(MARKER + " "):
             continue
         text = line[len(MARKER):].strip()
         try:
@@ -98,7 +98,7 @@ def run_batch(stack: StackSettings | None = None, progress: Progress | None = No
     t_all = time.monotonic()
 
     def on_line(line: str) -> None:
-        if line.startswith(MARKER):
+        if line.startswith(MARKER + " "):
             r = parse_results(line)[0]
             say(r.get("step", "?"), f"{r.get('table')}: {_rows(r)} rows in {r.get('seconds', 0):.1f}s")
 

@@ -1,0 +1,44 @@
+"""icefloe.pipeline (figures from the jobs' result lines) and icefloe.emr (the artifacts' layout)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from icefloe import emr
+from icefloe.pipeline import parse_results, run_batch
+
+
+def test_result_lines_are_parsed_and_other_output_ignored():
+    out = "\n".join([
+        "24/11/23 WARN something",
+        'ICEFLOE_RESULT {"step": "staging", "table": "staging.stg_shopify_orders", "rows_merged": 3}',
+        "ICEFLOE_RESULT {'records': 10, 'entities': 7, 'reduction_ratio': 0.5}",
+        "ICEFLOE_RESULTS is not a result line",
+    ])
+    assert parse_results(out) == [
+        {"step": "staging", "table": "staging.stg_shopify_orders", "rows_merged": 3},
+        {"records": 10, "entities": 7, "reduction_ratio": 0.5},
+    ]
+
+
+def test_an_unknown_mode_is_refused_before_any_job_starts():
+    with pytest.raises(ValueError, match="incremental or full"):
+        run_batch(mode="range")
+
+
+def test_emr_artifacts_are_laid_out_as_on_s3_with_sql_and_conf_in_the_archive(tmp_path):
+    laid_out = emr.package(tmp_path)
+    assert {"jobs/spark/staging.py", "jobs/spark/entity_resolution.py", "jobs/spark/layers.py",
+            "jobs/spark/icefloe_spark.py", "jobs/spark/er_core.py", emr.ARCHIVE} == set(laid_out)
+    names = zipfile.ZipFile(tmp_path / emr.ARCHIVE).namelist()
+    assert "sql/03_core/customers.sql" in names and "conf/er_sources.yaml" in names
+    # deterministic: the same files give the same bytes (uploads by content stay no-ops)
+    again = emr.build_archive(tmp_path / "again.zip")
+    assert again.read_bytes() == (tmp_path / emr.ARCHIVE).read_bytes()
+
+
+def test_upload_refuses_a_uri_that_is_not_s3(tmp_path):
+    with pytest.raises(ValueError, match="s3://bucket"):
+        emr.upload(None, "https://bucket/prefix", tmp_path)
