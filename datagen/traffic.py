@@ -1,4 +1,4 @@
-"""Generated traffic for the batch tests, and the oracle the marts are checked against.
+"""Generated traffic for the demo and the batch tests, and the oracle the marts are checked against.
 
 The traffic is one `icefloe.datagen` scenario run (all three providers, with its duplicate, late
 and out-of-order deliveries), split in rounds by delivery time, so a later round carries updates of
@@ -13,7 +13,7 @@ and no SQL with the Spark jobs. The latest version of an object is the one that 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -121,3 +121,43 @@ def expected_daily(events: list[Event]) -> dict[date, dict]:
         d["payment_refunded_count"] += bool(ch.get("amount_refunded")) or cid in refunded
         d["disputed_count"] += bool(ch.get("disputed")) or cid in disputed
     return dict(days)
+
+
+DAILY_FIGURES = ("order_count", "cancelled_count", "paid_order_count", "gmv", "refunded_order_count",
+                 "payment_count", "payment_amount")
+
+
+def daily_mismatches(got: dict[date, dict], expected: dict[date, dict]) -> list[str]:
+    """Differences between rows of marts.sales_dashboard_daily (by date) and `expected_daily`; [] = equal."""
+    out = [f"{day}: no row in the mart" for day in sorted(set(expected) - set(got))]
+    out += [f"{day}: a row the ground truth does not have" for day in sorted(set(got) - set(expected))]
+    for day in sorted(set(got) & set(expected)):
+        g, e = got[day], expected[day]
+        out += [f"{day} {k}: mart {g[k]} != ground truth {e[k]}" for k in DAILY_FIGURES if g[k] != e[k]]
+        live = e["order_count"] - e["cancelled_count"]
+        if live and g["aov"] != (e["gmv"] / live).quantize(Decimal("0.01")):
+            out.append(f"{day} aov: mart {g['aov']} != ground truth {(e['gmv'] / live).quantize(Decimal('0.01'))}")
+        if e["payment_count"]:
+            for rate, count in (("payment_refund_rate", "payment_refunded_count"), ("dispute_rate", "disputed_count")):
+                want = Decimal(e[count]) / e["payment_count"]
+                if abs(g[rate] - want) > Decimal("0.000001"):
+                    out.append(f"{day} {rate}: mart {g[rate]} != ground truth {want}")
+    return out
+
+
+def pairwise_quality(assigned: dict, truth: dict) -> dict[str, float]:
+    """Pairwise precision/recall/F1 of a clustering (`record -> entity`) against `record -> true person`,
+    over the records both know."""
+    keys = assigned.keys() & truth.keys()
+
+    def pairs(groups: Counter) -> int:
+        return sum(n * (n - 1) // 2 for n in groups.values())
+
+    predicted = pairs(Counter(assigned[k] for k in keys))
+    actual = pairs(Counter(truth[k] for k in keys))
+    both = pairs(Counter((assigned[k], truth[k]) for k in keys))
+    precision = both / predicted if predicted else 1.0
+    recall = both / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"records": len(keys), "precision": precision, "recall": recall, "f1": f1,
+            "entities": len(set(assigned[k] for k in keys)), "people": len(set(truth[k] for k in keys))}
