@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -248,8 +248,13 @@ def create_app(settings: IngestionSettings | None = None, publisher: KafkaPublis
         """A HubSpot batch (JSON array): one Kafka record per event, routed by `subscriptionType`."""
         return await ingest(request, "hubspot", hubspot_events)
 
-    @app.post("/webhooks/{provider}", responses={404: {"description": "Unknown provider", **_json(_ERROR)}})
-    async def unknown_provider(provider: str) -> JSONResponse:
+    # A request for a served provider matches this template too (OpenAPI gives the concrete paths
+    # precedence): their answers are listed here as well, so a client reading only this entry is not misled.
+    @app.post("/webhooks/{provider}", status_code=404,
+              responses={**_RESPONSES, 404: {"description": "Unknown provider", **_json(_ERROR)}})
+    async def unknown_provider(provider: str = Path(
+            description="any name but the providers served above", json_schema_extra={"not": {"enum": list(PROVIDERS)}},
+    )) -> JSONResponse:
         metrics.child(metrics.rejected, "unknown", "unknown_provider").inc()
         return _error(404, "unknown_provider",
                       f"no webhook endpoint for {provider!r}; known: {', '.join(PROVIDERS)}")
