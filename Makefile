@@ -13,7 +13,7 @@ export UV_CACHE_DIR ?= $(CACHE)/uv
 export UV_PYTHON_DOWNLOADS := never
 ICEFLOE     := .venv/bin/icefloe
 
-.PHONY: airflow-venv bench-er help setup system-deps venvs fetch demo test test-unit test-integration up down status lock clean \
+.PHONY: airflow-venv bench-er node-deps help setup system-deps venvs fetch demo test test-unit test-integration up down status lock clean \
         tools-venv tf-tools tf-check tf-apply-local
 
 help:  ## list the targets
@@ -90,11 +90,18 @@ setup: fetch  ## everything the demo and the tests need
 demo: setup  ## run the whole local pipeline end to end, step by step
 	@$(ICEFLOE) demo
 
+# Node >= 20 (first on PATH) and the npm packages the tests use as oracles, pinned by their lock files
+NODE_DIRS   := tests/oracles/shopify tests/schemas/shopify
+WITH_NODE   = bin=$$(bash local/scripts/node.sh "$(CACHE)" $(NODE_DIRS)) && PATH="$$bin:$$PATH"
+
+node-deps:  ## Node.js >= 20 and the npm test oracles (npm ci from the lock files)
+	@bash local/scripts/node.sh "$(CACHE)" $(NODE_DIRS) >/dev/null
+
 test: setup  ## unit tests, then integration tests against the real local stack
-	@.venv/bin/python -m pytest tests
+	@$(WITH_NODE) .venv/bin/python -m pytest tests
 
 test-unit: venvs  ## the fast tests only
-	@.venv/bin/python -m pytest tests -m "not integration"
+	@$(WITH_NODE) .venv/bin/python -m pytest tests -m "not integration"
 
 up: setup  ## start the local stack
 	@$(ICEFLOE) local up

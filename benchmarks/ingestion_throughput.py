@@ -2,7 +2,7 @@
 local Kafka (`acks=all`, idempotent), with the raw confluent-kafka producer rate as the ceiling.
 
     .venv/bin/python benchmarks/ingestion_throughput.py [--workers 1 2] [--concurrency 8 32 64]
-                                                        [--duration 5] [--messages 50000]
+                                                        [--duration 5] [--messages 50000] [--paced half 2500]
 
 Needs the local Kafka (`icefloe local up kafka`) on ICEFLOE_KAFKA_PORT; starts uvicorn itself on
 ICEFLOE_API_PORT. The load generator is a minimal keep-alive HTTP/1.1 client on asyncio (much
@@ -116,7 +116,31 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def load(port: int, concurrency: int, duration: float, start_index: int, rate: float | None = None) -> dict:
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) of a process and all its descendants (uvicorn workers), from /proc."""
+    if pid is None:
+        return 0.0
+    tick, total, todo = os.sysconf("SC_CLK_TCK"), 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def kafka_pid() -> int | None:
+    """The local Kafka broker's pid (its CPU is part of the cost of an acknowledged record)."""
+    pid_file = StackSettings().run_dir / "kafka.pid"
+    return int(json.loads(pid_file.read_text())["pid"]) if pid_file.exists() else None
+
+
+async def load(port: int, concurrency: int, duration: float, start_index: int, rate: float | None = None,
+               server_pid: int | None = None) -> dict:
     host, base = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -124,9 +148,9 @@ async def load(port: int, concurrency: int, duration: float, start_index: int, r
     stop_at = time.perf_counter() + duration
     interval = concurrency / rate if rate else 0.0
 
-    async def worker() -> None:
+    async def worker(k: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        next_at = time.perf_counter()
+        next_at = time.perf_counter() + k * interval / concurrency  # staggered: an even rate, not bursts
         try:
             while time.perf_counter() < stop_at:
                 counter[0] += 1
@@ -144,16 +168,25 @@ async def load(port: int, concurrency: int, duration: float, start_index: int, r
         finally:
             writer.close()
 
-    t0 = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    broker = kafka_pid()
+    t0, cpu0, server0, broker0 = time.perf_counter(), time.process_time(), cpu_seconds(server_pid), cpu_seconds(broker)
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
     secs = time.perf_counter() - t0
+    client_cpu, server_cpu = time.process_time() - cpu0, cpu_seconds(server_pid) - server0
+    broker_cpu = cpu_seconds(broker) - broker0
     lat = sorted(latencies)
     ok = statuses.get(202, 0)
-    return {"concurrency": concurrency, "target_rate": rate, "requests": len(lat), "accepted": ok,
+    return {"concurrency": concurrency, "target_rate": round(rate) if rate else None, "requests": len(lat), "accepted": ok,
             "statuses": statuses, "seconds": round(secs, 2), "per_s": round(ok / secs),
             "p50_ms": round(lat[len(lat) // 2] * 1000, 2) if lat else None,
             "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2) if lat else None,
-            "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else None}
+            "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else None,
+            # where the 2 cores went: server (uvicorn + librdkafka threads) and this load generator (signing)
+            "server_cpu_ms_per_request": round(1000 * server_cpu / len(lat), 3) if lat else None,
+            "client_cpu_ms_per_request": round(1000 * client_cpu / len(lat), 3) if lat else None,
+            "broker_cpu_ms_per_request": round(1000 * broker_cpu / len(lat), 3) if lat else None,
+            "server_cpu_cores": round(server_cpu / secs, 2), "client_cpu_cores": round(client_cpu / secs, 2),
+            "broker_cpu_cores": round(broker_cpu / secs, 2)}
 
 
 def main() -> None:
@@ -162,6 +195,9 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 32, 64])
     ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--messages", type=int, default=50_000, help="records for the raw producer ceiling")
+    ap.add_argument("--paced", nargs="+", default=["half", "2500"],
+                    help="paced runs per worker count: a rate per second, or `half` (of the best rate measured); "
+                         "2500/s is half the issue's 5,000/s goal")
     args = ap.parse_args()
 
     stack = StackSettings()
@@ -182,20 +218,22 @@ def main() -> None:
             best = 0
             for c in args.concurrency:
                 index += 1
-                r = asyncio.run(load(port, c, args.duration, index * 10_000_000 + workers * 1_000_000_000))
+                r = asyncio.run(load(port, c, args.duration, index * 10_000_000 + workers * 1_000_000_000,
+                                     server_pid=proc.pid))
                 r["workers"] = workers
                 best = max(best, r["per_s"])
                 runs.append(r)
                 print(f"  workers={workers} c={c:<3} {r['per_s']:>6}/s p50={r['p50_ms']}ms p99={r['p99_ms']}ms "
-                      f"{r['statuses']}", flush=True)
-            half = best / 2
-            index += 1
-            r = asyncio.run(load(port, max(args.concurrency), args.duration,
-                                 index * 10_000_000 + workers * 1_000_000_000, rate=half))
-            r["workers"] = workers
-            runs.append(r)
-            print(f"  workers={workers} paced at {half:.0f}/s: {r['per_s']}/s p50={r['p50_ms']}ms "
-                  f"p99={r['p99_ms']}ms", flush=True)
+                      f"{r['statuses']} server {r['server_cpu_ms_per_request']} CPU-ms/req", flush=True)
+            for paced in args.paced:
+                rate = best / 2 if paced == "half" else float(paced)
+                index += 1
+                r = asyncio.run(load(port, max(args.concurrency), args.duration,
+                                     index * 10_000_000 + workers * 1_000_000_000, rate=rate, server_pid=proc.pid))
+                r["workers"] = workers
+                runs.append(r)
+                print(f"  workers={workers} paced at {rate:.0f}/s: {r['per_s']}/s p50={r['p50_ms']}ms "
+                      f"p99={r['p99_ms']}ms {r['statuses']}", flush=True)
         finally:
             proc.terminate()
             proc.wait(30)
@@ -204,11 +242,14 @@ def main() -> None:
 
     print()
     print(f"{'workers':>7} {'conc':>5} {'target/s':>9} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'% of producer':>13}")
+          f"{'% of producer':>13} {'srv CPU-ms/req':>14} {'srv cores':>9} {'client cores':>12} {'kafka cores':>11}")
     for r in runs:
         print(f"{r['workers']:>7} {r['concurrency']:>5} {r['target_rate'] or '-':>9} {r['per_s']:>10} "
-              f"{r['p50_ms']:>8} {r['p99_ms']:>8} {100 * r['per_s'] / ceiling['per_s']:>12.1f}%")
-    print(f"raw producer ceiling: {ceiling['per_s']:,} records/s")
+              f"{r['p50_ms']:>8} {r['p99_ms']:>8} {100 * r['per_s'] / ceiling['per_s']:>12.1f}% "
+              f"{r['server_cpu_ms_per_request']:>14} {r['server_cpu_cores']:>9} {r['client_cpu_cores']:>12} "
+              f"{r['broker_cpu_cores']:>11}")
+    print(f"raw producer ceiling: {ceiling['per_s']:,} records/s; load average {results['machine']['load_avg_at_start']}"
+          f" -> {results['load_avg_at_end']} (other processes share the cores)")
     RESULTS.write_text(json.dumps(results, indent=2))
     print(f"wrote {RESULTS}")
 

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from icefloe.sources import Source, SourceCatalog
 
@@ -52,6 +52,14 @@ def _row_filter(since: datetime | None, until: datetime | None, delivery_ids: li
     return expr
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def epoch_ms(t: datetime) -> int:
+    """Milliseconds since the epoch, in integer arithmetic (no float rounding of the header value)."""
+    return (t - _EPOCH) // timedelta(milliseconds=1)
+
+
 def read_raw(catalog, source: Source, since: datetime | None = None, until: datetime | None = None,
              delivery_ids: list[str] | None = None, limit: int | None = None) -> Iterator[RawDelivery]:
     """The stored deliveries of one source, oldest first, as Kafka records."""
@@ -62,7 +70,7 @@ def read_raw(catalog, source: Source, since: datetime | None = None, until: date
     provider = source.source.encode()
     for row in arrow.to_pylist():
         received = row["_received_at"]
-        received_ms = str(int(received.timestamp() * 1000)).encode() if received else b""
+        received_ms = str(epoch_ms(received)).encode() if received else b""
         yield RawDelivery(
             topic=source.topic,
             key=row["object_id"].encode() if row["object_id"] is not None else None,

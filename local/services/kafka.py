@@ -81,7 +81,8 @@ class Kafka(Service):
             cluster_id = self._random_uuid()
             id_file.write_text(cluster_id + "\n")
         res = subprocess.run(
-            self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c",
+            # `--cluster-id=`: a base64url id may start with "-", which the tool would take for an option
+            self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c",
                        str(self.properties_file), "--standalone", "--ignore-formatted"),
             capture_output=True, text=True, timeout=120,
         )

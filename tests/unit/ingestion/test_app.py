@@ -114,6 +114,25 @@ def test_hubspot_sdk_signatures_are_accepted_behind_a_proxy_with_a_public_base_u
     assert publisher.records[0][:2] == ("hubspot.companies", b"42")
 
 
+def test_hubspot_v3_behind_a_prefix_stripping_proxy_with_escaped_query_is_accepted():
+    # HubSpot called https://hooks.example.com/ingest/webhooks/hubspot?email=a%40b.com&x=%281%29 and signed
+    # the URI with those escapes decoded (its v3 rule); the proxy strips /ingest before the app sees it.
+    publisher = RecordingPublisher()
+    app = create_app(make_settings(public_base_url="https://hooks.example.com/ingest"), publisher)
+    body = json.dumps(hubspot_events((7, "contact.creation", 77)))
+    ts = str(int(time.time() * 1000))
+    signed_uri = "https://hooks.example.com/ingest/webhooks/hubspot?email=a@b.com&x=(1)"
+    sig = Signature.get_signature(HUBSPOT_SECRET, body, "v3", http_uri=signed_uri, timestamp=ts)
+    headers = {"content-type": "application/json", "x-hubspot-signature-v3": sig, "x-hubspot-request-timestamp": ts}
+    with TestClient(app) as c:
+        ok = c.post("/webhooks/hubspot?email=a%40b.com&x=%281%29", content=body, headers=headers)
+        moved = c.post("/webhooks/hubspot?email=a%40c.com&x=%281%29", content=body, headers=headers)
+    assert ok.status_code == 202, ok.text
+    assert publisher.records[0][:2] == ("hubspot.contacts", b"77")
+    assert moved.status_code == 401 and moved.json()["error"] == "bad_signature"
+    assert "https://hooks.example.com/ingest/webhooks/hubspot?email=a%40c.com" in moved.json()["detail"]
+
+
 def test_hubspot_uri_mismatch_without_public_base_url_is_401_naming_the_setting(client):
     d = hubspot_delivery(hubspot_events((1, "company.creation", 42)), HUBSPOT_SECRET,
                          base_url="https://hooks.example.com")
