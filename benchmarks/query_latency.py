@@ -27,7 +27,7 @@ from rich.table import Table
 
 from icefloe.config import StackSettings
 from icefloe.local.stack import Stack
-from icefloe.query import TRINO_CATALOG, TrinoEngine, load_queries
+from icefloe.query import TRINO_CATALOG, TrinoEngine, load_queries, retarget
 
 RESULTS = Path(__file__).resolve().parent / "results" / "query_latency.json"
 GOAL_S = 1.0
@@ -64,20 +64,6 @@ def scaled_copy(engine: TrinoEngine, table: str, copies: int) -> str:
         engine.execute(f"CREATE TABLE {target} WITH (format = 'PARQUET') AS "
                        f"SELECT {select} FROM {table} CROSS JOIN UNNEST(sequence(1, {copies})) AS t(k)")
     return target
-
-
-def retarget(sql: str, mapping: dict[str, str]) -> str:
-    import sqlglot
-    from sqlglot import exp
-
-    tree = sqlglot.parse_one(sql, read="trino")
-    for t in tree.find_all(exp.Table):
-        new = mapping.get(f"{t.db}.{t.name}")
-        if new:
-            db, name = new.split(".")
-            t.set("db", exp.to_identifier(db))
-            t.set("this", exp.to_identifier(name))
-    return tree.sql(dialect="trino")
 
 
 def time_query(engine: TrinoEngine, sql: str, schema: str, runs: int, warmup: int) -> dict:

@@ -329,6 +329,22 @@ def run_queries(engine: Engine, specs: list[QuerySpec]) -> list[QueryResult]:
     return results
 
 
+def retarget(sql: str, mapping: dict[str, str]) -> str:
+    """The query with tables renamed (`{"marts.customer_360": "bench.customer_360_x50"}`), in the
+    Trino dialect: for running the same SQL on copies (benchmark, tests)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="trino")
+    for t in tree.find_all(exp.Table):
+        new = mapping.get(f"{t.db}.{t.name}")
+        if new:
+            db, name = new.split(".")
+            t.set("db", exp.to_identifier(db))
+            t.set("this", exp.to_identifier(name))
+    return tree.sql(dialect="trino")
+
+
 def run_saved(name: str, settings: StackSettings | None = None, engine: str = "trino") -> list[dict[str, Any]]:
     """Run one saved query (an entry of `queries.yaml`) on the local stack and return its rows, each
     a dict column -> value (Decimal, date, datetime, ... as the engine returns them).
