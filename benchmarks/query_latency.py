@@ -58,8 +58,11 @@ def scaled_copy(engine: TrinoEngine, table: str, copies: int) -> str:
     target = f"bench.{name}_x{copies}"
     engine.execute(f"CREATE SCHEMA IF NOT EXISTS {TRINO_CATALOG}.bench")
     if target not in engine.existing_tables({"bench"}):
-        columns = [r[0] for r in engine.execute(f"SHOW COLUMNS FROM {table}")[1]]
-        key = columns[0]  # the id column comes first in every layer's DDL
+        described = engine.execute(f"SHOW COLUMNS FROM {table}")[1]
+        columns = [f'"{r[0]}"' for r in described]
+        # a string id first (entity_id, order_id, rid): suffixed, so the copies are distinct keys;
+        # a daily table (date first) is repeated as is: same days, N times the rows per day
+        key = columns[0] if described[0][1].startswith("varchar") else None
         select = ", ".join(f"{c} || '-' || CAST(k AS varchar) AS {c}" if c == key else c for c in columns)
         engine.execute(f"CREATE TABLE {target} WITH (format = 'PARQUET') AS "
                        f"SELECT {select} FROM {table} CROSS JOIN UNNEST(sequence(1, {copies})) AS t(k)")

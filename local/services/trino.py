@@ -241,3 +241,4 @@ class Trino(Service):
         except (urllib.error.URLError, OSError, ValueError) as exc:
             return f"{url}: {getattr(exc, 'reason', exc)}"
         return "starting" if info.get("starting", True) else None
+
