@@ -6,7 +6,7 @@
 -- Dialect: shared by Trino 476 and Athena engine v3.
 -- =============================================================================
 SELECT
-  date_trunc('month', payment_date)                                 AS month,
+  CAST(date_trunc('month', payment_date) AS DATE)                   AS month,
   coalesce(payment_method, 'unknown')                               AS payment_method,
   sum(succeeded_count)                                              AS charges,
   CAST(sum(succeeded_amount) AS DECIMAL(18, 2))                     AS charge_amount,
