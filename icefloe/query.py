@@ -115,7 +115,7 @@ def table_ddl(table: str) -> list[tuple[str, Any]]:
     path = PROJECT_ROOT / "sql" / LAYER_DIRS[namespace] / f"{name}.sql"
     if not path.is_file():
         raise KeyError(f"{table}: {path} does not exist")
-    parts = re.split(r"^--\s*====\s+([A-Z_]+)\s+=*\s*$", path.read_text(), flags=re.M)
+    parts = re.split(r"^--\s*====\s+([A-Z_]+)\s+=*\s*$", path.read_text(), flags=re.MULTILINE)
     sections = dict(zip(parts[1::2], parts[2::2], strict=True))
     if "DDL" not in sections:
         raise ValueError(f"{path}: no '-- ====  DDL' section")

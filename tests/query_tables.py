@@ -10,7 +10,7 @@ have no DDL file; `RAW_COLUMNS` are the columns of raw.<source>_<object> the que
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlglot import exp
 from icefloe.query import ddl_type, table_ddl
 
 D = date(2026, 11, 20)
-AT = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 RAW_COLUMNS = {"raw.shopify_orders": [("object_id", "VARCHAR"), ("payload", "VARCHAR"),
                                       ("_received_at", "TIMESTAMPTZ")]}
@@ -58,7 +58,7 @@ ROWS: dict[str, list[dict[str, Any]]] = {
          "payment_refund_rate": Decimal("0.25"), "dispute_rate": Decimal("0.125")},
         {"date": D - timedelta(days=29), "order_count": 1, "paid_order_count": 1, "cancelled_count": 0,
          "gmv": Decimal("50.00"), "aov": Decimal("50.00"), "refunded_order_count": 0,
-         "order_refund_rate": Decimal("0"), "new_customer_count": 1, "payment_count": 0,
+         "order_refund_rate": Decimal(0), "new_customer_count": 1, "payment_count": 0,
          "payment_amount": Decimal("0.000"), "payment_refund_rate": None, "dispute_rate": None},
         {"date": D - timedelta(days=30), "order_count": 9, "paid_order_count": 9, "cancelled_count": 0,
          "gmv": Decimal("900.00"), "aov": Decimal("100.00"), "new_customer_count": 9, "payment_count": 0,

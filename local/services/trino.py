@@ -27,10 +27,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from icefloe.config import Profile
 from icefloe.local.errors import JavaNotFoundError
 from icefloe.local.fetch import find_java, maven_unpack
 from icefloe.local.services.base import Service
+
+from icefloe.config import Profile
 
 log = logging.getLogger(__name__)
 

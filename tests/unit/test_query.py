@@ -92,9 +92,8 @@ def test_queries_whose_tables_are_missing_are_skipped_not_run() -> None:
 def test_every_column_a_query_reads_is_declared_by_its_tables_ddl() -> None:
     """sqlglot resolves each column against the layers' DDL (sql/0N_*/<table>.sql): a query that
     reads a column the mart does not have fails here, before any engine runs."""
-    from sqlglot.optimizer.qualify import qualify
-
     from query_tables import columns
+    from sqlglot.optimizer.qualify import qualify
 
     for spec in load_queries():
         schema: dict = {}
@@ -106,10 +105,9 @@ def test_every_column_a_query_reads_is_declared_by_its_tables_ddl() -> None:
 
 
 def test_a_query_reading_a_column_the_mart_lacks_is_caught() -> None:
+    from query_tables import columns
     from sqlglot.errors import OptimizeError
     from sqlglot.optimizer.qualify import qualify
-
-    from query_tables import columns
 
     schema = {"marts": {"customer_360": dict(columns("marts.customer_360", "trino"))}}
     with pytest.raises(OptimizeError):
@@ -122,9 +120,9 @@ def ddl_engine():
     """DuckDB in memory, with every table the queries read created from its layer DDL and filled with
     the hand-made rows of tests/query_tables.py."""
     import duckdb
+    from query_tables import ROWS, create_statements
 
     from icefloe.query import DuckDBEngine
-    from query_tables import ROWS, create_statements
 
     engine = DuckDBEngine.__new__(DuckDBEngine)
     engine.con = duckdb.connect()

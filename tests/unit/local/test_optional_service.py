@@ -6,12 +6,12 @@ import stat
 import sys
 
 import pytest
-
-from icefloe.config import StackSettings
 from icefloe.local.errors import JavaNotFoundError
 from icefloe.local.services.trino import Trino
 from icefloe.local.stack import Stack
 from test_stack_faults import PythonService, free_port
+
+from icefloe.config import StackSettings
 
 
 def old_java_only(tmp_path, monkeypatch):
@@ -75,8 +75,9 @@ def test_naming_trino_without_java_24_is_an_error_naming_the_fix(tmp_path, monke
 def test_trino_with_java_24_is_not_skipped(tmp_path):
     settings = StackSettings(state_dir=tmp_path / "state")
     why = Trino(settings).unavailable()
-    from icefloe.local.fetch import java_major_version
     from pathlib import Path
+
+    from icefloe.local.fetch import java_major_version
 
     has_new_java = any((java_major_version(p / "bin" / "java") or 0) >= 24
                        for p in Path("/usr/lib/jvm").glob("*") if (p / "bin" / "java").exists())
