@@ -68,8 +68,9 @@ def _stack():
 @local_app.command("fetch")
 def local_fetch(services: list[str] = typer.Argument(None, help="Only these services.")) -> None:
     """Fetch and build every artifact of the stack into the cache (idempotent)."""
-    from icefloe.jobs import flink_jars, spark_jars
     from icefloe.local.errors import StackError
+
+    from icefloe.jobs import flink_jars, spark_jars
 
     try:
         stack = _stack()

@@ -14,11 +14,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from icefloe.config import StackSettings, local_profile, write_env_file
 from icefloe.local.errors import PortInUseError, ServiceStartError, StackError
 from icefloe.local.process import port_is_free, port_owner, tail
 from icefloe.local.services import ALL, Service
-
-from icefloe.config import StackSettings, local_profile, write_env_file
 
 log = logging.getLogger(__name__)
 

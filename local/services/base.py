@@ -9,9 +9,8 @@ import urllib.request
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from icefloe.local.process import ManagedProcess
-
 from icefloe.config import StackSettings
+from icefloe.local.process import ManagedProcess
 
 
 class Service(ABC):
