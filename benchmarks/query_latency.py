@@ -22,11 +22,11 @@ import sys
 import time
 from pathlib import Path
 
-from icefloe.local.stack import Stack
 from rich.console import Console
 from rich.table import Table
 
 from icefloe.config import StackSettings
+from icefloe.local.stack import Stack
 from icefloe.query import TRINO_CATALOG, TrinoEngine, load_queries, retarget
 
 RESULTS = Path(__file__).resolve().parent / "results" / "query_latency.json"

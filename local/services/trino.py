@@ -27,11 +27,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from icefloe.config import Profile
 from icefloe.local.errors import JavaNotFoundError
 from icefloe.local.fetch import find_java, maven_unpack
 from icefloe.local.services.base import Service
-
-from icefloe.config import Profile
 
 log = logging.getLogger(__name__)
 
@@ -242,4 +241,3 @@ class Trino(Service):
         except (urllib.error.URLError, OSError, ValueError) as exc:
             return f"{url}: {getattr(exc, 'reason', exc)}"
         return "starting" if info.get("starting", True) else None
-

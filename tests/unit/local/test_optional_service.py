@@ -6,12 +6,12 @@ import stat
 import sys
 
 import pytest
-from icefloe.local.errors import JavaNotFoundError
-from icefloe.local.services.trino import Trino
-from icefloe.local.stack import Stack
 from test_stack_faults import PythonService, free_port
 
 from icefloe.config import StackSettings
+from icefloe.local.errors import JavaNotFoundError
+from icefloe.local.services.trino import Trino
+from icefloe.local.stack import Stack
 
 
 def old_java_only(tmp_path, monkeypatch):
