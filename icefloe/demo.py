@@ -112,6 +112,17 @@ def raw_row_count(profile: Profile, table: str) -> tuple[int, int]:
     return total, len(t.snapshots())
 
 
+def deliveries_in_raw(profile: Profile, table: str, delivery_ids: list[str]) -> tuple[int, int]:
+    """(rows, distinct delivery ids) of `table` among `delivery_ids`."""
+    from pyiceberg.catalog import load_catalog
+    from pyiceberg.expressions import In
+
+    t = load_catalog("icefloe", **profile.pyiceberg_properties()).load_table(table)
+    found = t.scan(row_filter=In("_webhook_id", set(delivery_ids)),
+                   selected_fields=("_webhook_id",)).to_arrow().column("_webhook_id").to_pylist()
+    return len(found), len(set(found))
+
+
 def run_thin_slice(console: Console, stack: StackSettings, orders: int = 200, updates: int = 50,
                    seed: int = 7) -> SliceResult:
     """Steps 2-5; assumes the stack is up. Returns the figures (used by the integration test)."""
@@ -138,10 +149,16 @@ def run_thin_slice(console: Console, stack: StackSettings, orders: int = 200, up
     console.print("  starting the job; it reads up to the latest Kafka offsets, commits on checkpoint, then stops "
                   "(about 20-40 s: JVM start-up and the first checkpoint)")
     flink = run_flink(["--sources", "shopify_orders", "--bounded", "--checkpoint-interval", "5s"], stack)
-    raw_rows, snapshots = raw_row_count(profile, "raw.shopify_orders")
+    total_rows, snapshots = raw_row_count(profile, "raw.shopify_orders")
+    raw_rows, distinct = deliveries_in_raw(profile, "raw.shopify_orders", [d.delivery_id for d in deliveries])
     console.print(f"  job {result_line(flink, 'ICEFLOE_FLINK_JOB_ID')} finished in {flink.seconds:.1f}s; "
-                  f"raw.shopify_orders now holds {raw_rows} rows in {snapshots} snapshot(s) "
+                  f"raw.shopify_orders now holds {total_rows} rows in {snapshots} snapshot(s) "
                   f"(append-only: every delivery ever accepted); log: {flink.log_file}")
+    console.print(f"  this run's {len(deliveries)} deliveries are there as {raw_rows} rows, {distinct} distinct "
+                  f"delivery ids (exactly once)")
+    if raw_rows != distinct or distinct != len(deliveries):
+        raise DemoCheckFailed(f"expected each of the {len(deliveries)} deliveries once in raw.shopify_orders; "
+                              f"found {raw_rows} rows for {distinct} of them (log: {flink.log_file})")
 
     t0 = _step(console, 4, "Spark (local mode) -> staging.stg_shopify_orders, incremental MERGE INTO")
     console.print("  reading raw by Iceberg snapshot range since the last watermark, latest version per order wins")

@@ -45,7 +45,7 @@ def send_orders(count: int, seed: int, updated_every: int, profile: Profile, sta
     if updated_every:
         deliveries += [
             shopify_delivery("orders/updated",
-                             shopify.fulfilled(b, datetime.fromisoformat(b["created_at"]) + timedelta(days=1)),
+                             shopify.fulfilled(b, (datetime.fromisoformat(b["created_at"]) + timedelta(days=1)).timestamp()),
                              secret)
             for b in bodies[::updated_every]
         ]
