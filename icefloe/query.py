@@ -41,6 +41,7 @@ QUERIES_FILE = QUERIES_DIR / "queries.yaml"
 MAX_DESCRIPTION = 1024
 #: the Trino catalog the local stack configures (local/services/trino.py)
 TRINO_CATALOG = "icefloe"
+console = Console()
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,44 @@ def load_queries(path: Path = QUERIES_FILE) -> tuple[QuerySpec, ...]:
     if not specs:
         raise ValueError(f"{path} declares no queries")
     return tuple(specs)
+
+
+# --------------------------------------------------------------------------- the tables' contract
+#: where each namespace's table definitions live (`sql/<dir>/<table>.sql`, section `-- ====  DDL`)
+LAYER_DIRS = {"staging": "01_staging", "semantic": "02_semantic", "core": "03_core",
+              "analytics": "04_analytics", "marts": "05_marts"}
+
+
+def table_ddl(table: str) -> list[tuple[str, Any]]:
+    """The columns of a layer table as its DDL (Spark SQL, the one definition the batch jobs create
+    it from) declares them: `(name, sqlglot DataType)` in order. Raw tables have no DDL file."""
+    import sqlglot
+    from sqlglot import exp
+
+    namespace, name = table.split(".")
+    if namespace not in LAYER_DIRS:
+        raise KeyError(f"{table}: no DDL for namespace {namespace!r} (layers: {', '.join(LAYER_DIRS)})")
+    path = PROJECT_ROOT / "sql" / LAYER_DIRS[namespace] / f"{name}.sql"
+    if not path.is_file():
+        raise KeyError(f"{table}: {path} does not exist")
+    parts = re.split(r"^--\s*====\s+([A-Z_]+)\s+=*\s*$", path.read_text(), flags=re.MULTILINE)
+    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
+    if "DDL" not in sections:
+        raise ValueError(f"{path}: no '-- ====  DDL' section")
+    create = sqlglot.parse_one(sections["DDL"].strip().rstrip(";"), read="spark")
+    schema = create.this if isinstance(create, exp.Create) else None
+    if not isinstance(schema, exp.Schema):
+        raise ValueError(f"{path}: the DDL section is not a CREATE TABLE with columns")
+    return [(c.name, c.args["kind"]) for c in schema.expressions if isinstance(c, exp.ColumnDef)]
+
+
+def ddl_type(dtype: Any, dialect: str) -> str:
+    """A DDL column type in `dialect`. Spark's TIMESTAMP is Iceberg's timestamptz (microseconds)."""
+    from sqlglot import exp
+
+    if dtype.this in (exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMP) and dialect == "trino":
+        return "timestamp(6) with time zone"
+    return dtype.sql(dialect=dialect)
 
 
 def get_query(name: str) -> QuerySpec:
@@ -290,9 +329,60 @@ def run_queries(engine: Engine, specs: list[QuerySpec]) -> list[QueryResult]:
     return results
 
 
+def retarget(sql: str, mapping: dict[str, str]) -> str:
+    """The query with tables renamed (`{"marts.customer_360": "bench.customer_360_x50"}`), in the
+    Trino dialect: for running the same SQL on copies (benchmark, tests)."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="trino")
+    for t in tree.find_all(exp.Table):
+        new = mapping.get(f"{t.db}.{t.name}")
+        if new:
+            db, name = new.split(".")
+            t.set("db", exp.to_identifier(db))
+            t.set("this", exp.to_identifier(name))
+    return tree.sql(dialect="trino")
+
+
+def run_saved(name: str, settings: StackSettings | None = None, engine: str = "trino") -> list[dict[str, Any]]:
+    """Run one saved query (an entry of `queries.yaml`) on the local stack and return its rows, each
+    a dict column -> value (Decimal, date, datetime, ... as the engine returns them).
+
+    Raises KeyError for an unknown name, QueryEngineError when the engine is unreachable, rejects the
+    query, or a table it reads does not exist yet (the message names the tables)."""
+    spec = get_query(name)
+    eng = make_engine(engine, settings)
+    try:
+        (result,) = run_queries(eng, [spec])
+    finally:
+        eng.close()
+    if result.skipped:
+        raise QueryEngineError(f"{name}: {', '.join(result.missing)} not built yet (run the pipeline first)")
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def print_saved(names: list[str], settings: StackSettings | None = None, out: Console | None = None,
+                max_rows: int = 10, engine: str = "trino") -> list[QueryResult]:
+    """Run saved queries and print each result as a table (for the demo). A query whose tables do not
+    exist yet is reported in one line instead; engine errors are raised (QueryEngineError)."""
+    out = out or console
+    specs = [get_query(n) for n in names]
+    eng = make_engine(engine, settings)
+    try:
+        results = run_queries(eng, specs)
+    finally:
+        eng.close()
+    for r in results:
+        if r.skipped:
+            out.print(f"[yellow]skipped {r.spec.name}[/]: {', '.join(r.missing)} not built yet")
+        else:
+            out.print(render(r, max_rows))
+    return results
+
+
 # --------------------------------------------------------------------------- CLI
 app = typer.Typer(invoke_without_command=True, help="Run the portable queries (sql/queries/) locally.")
-console = Console()
 
 
 def _cell(value: Any) -> str:

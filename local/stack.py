@@ -31,6 +31,8 @@ class ServiceStatus:
     healthy: bool
     detail: str
     log_file: str
+    #: an optional service that is not running (e.g. Trino without Java 24+): not a failure
+    optional_absent: bool = False
 
 
 Progress = Callable[[str, str], None]
@@ -45,6 +47,8 @@ class Stack:
                  services: Iterable[type[Service]] = ALL) -> None:
         self.settings = settings or StackSettings()
         self.services: list[Service] = [cls(self.settings) for cls in services]
+        #: optional services the last `up` skipped, with why (and the fix)
+        self.skipped: dict[str, str] = {}
 
     def get(self, name: str) -> Service:
         for s in self.services:
@@ -82,6 +86,12 @@ class Stack:
         try:
             for svc in self._select(names):
                 t0 = time.monotonic()
+                if svc.optional and not names:
+                    why = svc.unavailable()
+                    if why:
+                        progress(svc.name, f"skipped (optional): {why}")
+                        self.skipped[svc.name] = why
+                        continue
                 if svc.process.is_running() and svc.health() is None:
                     progress(svc.name, f"already running (pid {svc.process.pid}) on {svc.url}")
                     timings[svc.name] = 0.0
@@ -159,11 +169,16 @@ class Stack:
         out = []
         for svc in self.services:
             pid = svc.process.pid
+            absent = False
             if pid is None:
                 healthy, detail = False, "not running"
+                if svc.optional:
+                    absent = True
+                    why = svc.unavailable()
+                    detail = f"not running (optional; {why})" if why else "not running (optional)"
             else:
                 reason = svc.health()
-                healthy, detail = reason is None, reason or "healthy"
+                healthy, detail = reason is None, reason or svc.status_detail()
             out.append(ServiceStatus(svc.name, svc.description, svc.url, pid, healthy, detail,
-                                     str(svc.process.log_file)))
+                                     str(svc.process.log_file), absent))
         return out

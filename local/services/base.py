@@ -20,6 +20,9 @@ class Service(ABC):
     description: str
     #: seconds a (warm) start may take before `up` gives up; the stack adds its own margin
     start_timeout: float = 90.0
+    #: an optional service is skipped (with a warning naming the fix) by a plain `up` when
+    #: `unavailable()` says it cannot run here; naming it (`up trino`) makes that an error instead
+    optional: bool = False
 
     def __init__(self, stack: StackSettings) -> None:
         self.stack = stack
@@ -62,6 +65,14 @@ class Service(ABC):
 
     def post_start(self) -> None:
         """Work to do once healthy (create a database, ...)."""
+
+    def unavailable(self) -> str | None:
+        """Why the service cannot run on this machine (a missing prerequisite, with its fix), or None."""
+        return None
+
+    def status_detail(self) -> str:
+        """One line for `status` when healthy (memory, version, ...)."""
+        return "healthy"
 
 
 def http_health(url: str, timeout: float = 2.0, accept: tuple[int, ...] = (200,)) -> str | None:

@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 from icefloe.config import Profile
+from icefloe.local.errors import JavaNotFoundError
 from icefloe.local.fetch import find_java, maven_unpack
 from icefloe.local.services.base import Service
 
@@ -76,6 +77,19 @@ def trino_java(java_home: Path | None) -> Path:
     )
 
 
+def _rss_mib(pid: int | None) -> float | None:
+    """Resident memory of a process (Linux /proc), or None."""
+    if not pid:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def _props(values: dict[str, str]) -> str:
     return "".join(f"{k}={v}\n" for k, v in values.items())
 
@@ -84,6 +98,29 @@ class Trino(Service):
     name = "trino"
     description = f"Trino {TRINO_VERSION} (single node, Iceberg REST catalog, native S3)"
     start_timeout = 120.0
+    # Without Java 24+ a plain `icefloe local up` starts the rest and says how to get Trino;
+    # `icefloe query --engine duckdb` runs the same queries meanwhile.
+    optional = True
+
+    def unavailable(self) -> str | None:
+        try:
+            trino_java(self.stack.trino_java_home)
+        except JavaNotFoundError as exc:
+            return f"{exc} Meanwhile `icefloe query --engine duckdb` runs the same SQL without Java."
+        return None
+
+    def status_detail(self) -> str:
+        """Version, heap in use of the JVM's maximum, resident memory and uptime."""
+        try:
+            with urllib.request.urlopen(f"{self.http_url}/v1/status", timeout=2.0) as resp:
+                st = json.load(resp)
+        except (urllib.error.URLError, OSError, ValueError):
+            return "healthy"
+        mib = 1024 * 1024
+        rss = _rss_mib(self.process.pid)
+        return (f"healthy: Trino {st.get('nodeVersion', {}).get('version', '?')}, heap "
+                f"{st.get('heapUsed', 0) / mib:.0f}/{st.get('heapAvailable', 0) / mib:.0f} MiB"
+                + (f", RSS {rss:.0f} MiB" if rss else "") + f", up {st.get('uptime', '?')}")
 
     @property
     def ports(self) -> dict[str, int]:

@@ -1,23 +1,24 @@
 -- =============================================================================
 -- refund_dispute_rates: refund and dispute rates by month and payment method,
--- by count and by amount. Reads analytics.payment_metrics (one row per day and
--- payment method), whose contract this query assumes:
---   metric_date DATE, payment_method STRING, charges BIGINT,
---   charge_amount DECIMAL(18,2), refunds BIGINT, refund_amount DECIMAL(18,2),
---   disputes BIGINT, dispute_amount DECIMAL(18,2)
+-- by count and by amount, over succeeded Stripe charges.
+-- Reads analytics.payment_metrics (sql/04_analytics/payment_metrics.sql: one
+-- row per payment_date and payment_method).
 -- Dialect: shared by Trino 476 and Athena engine v3.
 -- =============================================================================
 SELECT
-  date_trunc('month', metric_date)                                  AS month,
-  payment_method,
-  sum(charges)                                                      AS charges,
-  CAST(sum(charge_amount) AS DECIMAL(18, 2))                        AS charge_amount,
-  round(100.0 * sum(refunds) / nullif(sum(charges), 0), 2)          AS refund_rate_pct,
-  round(100.0 * sum(refund_amount) / nullif(sum(charge_amount), 0), 2)
+  CAST(date_trunc('month', payment_date) AS DATE)                   AS month,
+  coalesce(payment_method, 'unknown')                               AS payment_method,
+  sum(succeeded_count)                                              AS charges,
+  CAST(sum(succeeded_amount) AS DECIMAL(18, 2))                     AS charge_amount,
+  sum(refunded_count)                                               AS refunds,
+  round(100.0 * sum(refunded_count) / nullif(sum(succeeded_count), 0), 2)
+                                                                    AS refund_rate_pct,
+  round(100.0 * CAST(sum(refunded_amount) AS DOUBLE) / nullif(CAST(sum(succeeded_amount) AS DOUBLE), 0), 2)
                                                                     AS refund_amount_pct,
-  round(100.0 * sum(disputes) / nullif(sum(charges), 0), 3)         AS dispute_rate_pct,
-  round(100.0 * sum(dispute_amount) / nullif(sum(charge_amount), 0), 3)
-                                                                    AS dispute_amount_pct
+  sum(disputed_count)                                               AS disputes,
+  round(100.0 * sum(disputed_count) / nullif(sum(succeeded_count), 0), 3)
+                                                                    AS dispute_rate_pct,
+  sum(dispute_lost_count)                                           AS disputes_lost
 FROM analytics.payment_metrics
 GROUP BY 1, 2
-ORDER BY month DESC, charges DESC
+ORDER BY month DESC, charges DESC, payment_method

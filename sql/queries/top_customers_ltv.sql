@@ -1,29 +1,27 @@
 -- =============================================================================
 -- top_customers_ltv: the 25 customers with the highest lifetime value, with
--- their profile across sources (Shopify, Stripe, HubSpot ids and CRM stage).
--- Reads marts.customer_360 (one row per resolved entity), whose contract this
--- query assumes:
---   entity_id STRING, full_name STRING, email STRING, country STRING,
---   lifetime_value DECIMAL(18,2), order_count BIGINT, first_order_at TIMESTAMP,
---   last_order_at TIMESTAMP, shopify_customer_id STRING, stripe_customer_id STRING,
---   hubspot_contact_id STRING, lifecycle_stage STRING, source_count INT
+-- their profile across sources (Shopify, Stripe and HubSpot ids, CRM stage).
+-- Reads marts.customer_360 (sql/05_marts/customer_360.sql: one row per
+-- resolved entity). Recency is computed at query time, as the mart intends.
 -- Dialect: shared by Trino 476 and Athena engine v3.
 -- =============================================================================
 SELECT
   entity_id,
-  full_name,
+  nullif(trim(concat_ws(' ', first_name, last_name)), '')           AS name,
   email,
   country,
   lifetime_value,
   order_count,
-  CAST(lifetime_value / nullif(order_count, 0) AS DECIMAL(18, 2))  AS avg_order_value,
-  last_order_at,
-  date_diff('day', last_order_at, current_timestamp)                AS days_since_last_order,
+  average_order_value,
+  last_order_date,
+  date_diff('day', last_order_date, current_date)                   AS days_since_last_order,
+  payments_amount,
+  dispute_count,
+  source_count,
   shopify_customer_id,
   stripe_customer_id,
   hubspot_contact_id,
-  lifecycle_stage,
-  source_count
+  lifecycle_stage
 FROM marts.customer_360
-ORDER BY lifetime_value DESC NULLS LAST, entity_id
+ORDER BY lifetime_value DESC, entity_id
 LIMIT 25

@@ -17,3 +17,8 @@ output "profile" {
   description = "This concern's part of the ICEFLOE_ runtime profile (none yet)."
   value       = {}
 }
+
+output "named_queries" {
+  description = "The saved queries (sql/queries/queries.yaml) by name: their Athena named query ids."
+  value       = { for k, q in aws_athena_named_query.saved : k => q.id }
+}

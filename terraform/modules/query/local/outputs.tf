@@ -17,3 +17,9 @@ output "profile" {
   description = "This concern's part of the ICEFLOE_ runtime profile (none yet)."
   value       = {}
 }
+
+output "named_queries" {
+  description = "The saved queries (sql/queries/queries.yaml) by name: their SQL file (`icefloe query NAME` runs it on Trino)."
+  value = { for q in yamldecode(file("${path.module}/../../../../sql/queries/queries.yaml")).queries :
+  q.name => abspath("${path.module}/../../../../sql/queries/${q.file}") }
+}
