@@ -163,7 +163,6 @@ resource "aws_security_group" "lb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "lb_https" {
-  # checkov:skip=CKV_AWS_260: webhooks arrive from the providers' published, changing address ranges; HTTPS only, WAF in front.
   security_group_id = aws_security_group.lb.id
   description       = "Webhooks over HTTPS from the providers"
   ip_protocol       = "tcp"
