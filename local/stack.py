@@ -140,6 +140,14 @@ class Stack:
     def down(self, names: Iterable[str] | None = None, progress: Progress = _quiet) -> list[str]:
         """Stop (in reverse order) the processes this stack started. Returns what it stopped."""
         stopped = []
+        if not names:  # the background streaming job (`icefloe flink start`) goes first
+            from icefloe.local.process import ManagedProcess
+
+            job = ManagedProcess("flink-job", self.settings.run_dir / "flink-job.pid",
+                                 self.settings.logs_dir / "flink-job.log")
+            if job.stop():
+                progress("flink-job", "stopped")
+                stopped.append("flink-job")
         for svc in reversed(self._select(names)):
             if svc.process.stop(sig=getattr(svc, "stop_signal", signal.SIGTERM)):
                 progress(svc.name, "stopped")

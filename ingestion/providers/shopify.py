@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 
-from icefloe.ingestion.providers.base import VerifiedDelivery, WebhookRejected
+from icefloe.ingestion.providers.base import Event, VerifiedDelivery, WebhookRejected
 
 HMAC_HEADER = "x-shopify-hmac-sha256"
 TOPIC_HEADER = "x-shopify-topic"
@@ -36,3 +36,8 @@ def verify(body: bytes, headers: Mapping[str, str], secrets: Sequence[bytes]) ->
         raise WebhookRejected(400, "missing_header",
                               f"{TOPIC_HEADER} and {WEBHOOK_ID_HEADER} headers are required")
     return VerifiedDelivery(provider="shopify", provider_topic=topic, delivery_id=webhook_id)
+
+
+def events(body: bytes, doc: object, delivery: VerifiedDelivery) -> list[Event]:
+    """A Shopify delivery is one object: one record, the whole body."""
+    return [Event("shopify", delivery.provider_topic, delivery.delivery_id, body, doc)]

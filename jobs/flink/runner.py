@@ -30,9 +30,19 @@ log = logging.getLogger("icefloe.flink")
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-SQL_FILE = Path(os.environ.get("ICEFLOE_SQL_DIR", ROOT / "sql")) / "00_raw" / "raw_source.sql"
+SQL_DIR = Path(os.environ.get("ICEFLOE_SQL_DIR", ROOT / "sql")) / "00_raw"
+SQL_FILE = SQL_DIR / "raw_source.sql"
+KAFKA_SOURCE_FILE = SQL_DIR / "kafka_source.sql"
+DEAD_LETTER_FILE = SQL_DIR / "dead_letters.sql"
+DEAD_LETTER_INSERT_FILE = SQL_DIR / "dead_letter_insert.sql"
 SOURCES_FILE = Path(os.environ.get("ICEFLOE_SOURCES_FILE", ROOT / "sources.yaml"))
 MANAGED_FLINK_PROPERTIES = Path("/etc/flink/application_properties.json")
+
+
+def say(message: str) -> None:
+    """Progress for the job's log. (PyFlink reconfigures Python logging when its JVM starts, so
+    these lines are printed, not logged.)"""
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} icefloe.flink: {message}", flush=True)
 
 
 def load_profile() -> dict[str, str]:
@@ -73,31 +83,129 @@ def catalog_ddl(p: dict[str, str]) -> str:
     return f"CREATE CATALOG icefloe WITH (\n  {body}\n)"
 
 
-def render(source: dict, profile: dict[str, str], bounded: bool) -> dict[str, str]:
-    """The SOURCE, SINK and INSERT statements of one source."""
-    name = f"{source['source']}_{source['object']}"
-    key_fields = source.get("key_fields") or {}
-    values = {
-        "name": name,
-        "topic": f"{source['source']}.{source['object']}",
+def startup_options(offsets: dict[int, int] | None) -> str:
+    """Where a Kafka source starts when no checkpoint is restored: just after the last offset
+    already in Iceberg (the table, not Kafka's committed group offsets, is the source of truth,
+    so consecutive runs never write a record twice), or at the earliest offset."""
+    if not offsets:
+        return "'scan.startup.mode' = 'earliest-offset',"
+    spec = ";".join(f"partition:{p},offset:{o + 1}" for p, o in sorted(offsets.items()))
+    return f"'scan.startup.mode' = 'specific-offsets', 'scan.startup.specific-offsets' = '{spec}',"
+
+
+def kafka_values(profile: dict[str, str], bounded: bool, offsets: dict[int, int] | None = None) -> dict[str, str]:
+    return {
+        "startup_options": startup_options(offsets),
         "kafka_bootstrap_servers": profile.get("ICEFLOE_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"),
         "kafka_security_protocol": profile.get("ICEFLOE_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
         "bounded_option": "'scan.bounded.mode' = 'latest-offset'," if bounded else "",
+    }
+
+
+def sections(path: Path, values: dict[str, str]) -> dict[str, str]:
+    """The `-- ====  NAME` sections of a SQL template, rendered with `values`."""
+    text = Template(path.read_text()).substitute(values)
+    out: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        if line.startswith("-- ====") and line.strip("-= ").strip():
+            current = line.strip("-= ").strip()
+            out[current] = ""
+        elif current:
+            out[current] += line + "\n"
+    return {k: v.strip().rstrip(";") for k, v in out.items()}
+
+
+def kafka_source(name: str, topic: str, profile: dict[str, str], bounded: bool,
+                 offsets: dict[int, int] | None) -> str:
+    """CREATE TEMPORARY TABLE kafka_<name> for one topic."""
+    return sections(KAFKA_SOURCE_FILE, {**kafka_values(profile, bounded, offsets), "name": name,
+                                        "topic": topic, "group_id": f"icefloe-raw-{name}"})["SOURCE"]
+
+
+def dead_letter_insert(name: str, topic: str, error: str, where: str) -> str:
+    """INSERT INTO raw.dead_letters the records of kafka_<name> selected by `where`."""
+    return sections(DEAD_LETTER_INSERT_FILE, {"name": name, "topic": topic, "error": error,
+                                              "where": where})["INSERT"]
+
+
+def render(source: dict, profile: dict[str, str], bounded: bool,
+           offsets: dict[int, int] | None = None) -> dict[str, str]:
+    """The SOURCE, SINK, INSERT and DEAD_LETTER statements of one source."""
+    key_fields = source.get("key_fields") or {}
+    name, topic = f"{source['source']}_{source['object']}", f"{source['source']}.{source['object']}"
+    values = {
+        "name": name,
         "key_columns": "".join(f"`{k}` STRING COMMENT 'extracted from {path}',\n  "
                                for k, path in key_fields.items()),
         "key_selects": "".join(f"JSON_VALUE(CAST(`value` AS STRING), '{path}') AS `{k}`,\n  "
                                for k, path in key_fields.items()),
     }
-    text = Template(SQL_FILE.read_text()).substitute(values)
-    sections: dict[str, str] = {}
-    current = None
-    for line in text.splitlines():
-        if line.startswith("-- ====") and line.strip("-= ").strip():
-            current = line.strip("-= ").strip()
-            sections[current] = ""
-        elif current:
-            sections[current] += line + "\n"
-    return {k: v.strip().rstrip(";") for k, v in sections.items()}
+    return {
+        "SOURCE": kafka_source(name, topic, profile, bounded, offsets),
+        **sections(SQL_FILE, values),
+        # nothing is dropped silently: a record whose value is not JSON keeps its bytes there
+        "DEAD_LETTER": dead_letter_insert(
+            name, topic,
+            error="CASE WHEN `value` IS NULL THEN 'empty record value (tombstone)' "
+                  "ELSE 'record value is not valid JSON' END",
+            where="`value` IS NULL OR NOT (CAST(`value` AS STRING) IS JSON)"),
+    }
+
+
+def dead_letter_topic() -> str:
+    return yaml.safe_load(SOURCES_FILE.read_text())["dead_letter_topic"]
+
+
+def render_dead_letters(profile: dict[str, str], bounded: bool,
+                        offsets: dict[int, int] | None = None) -> dict[str, str]:
+    """The dead-letter table, and the job reading the API's dead-letter topic into it."""
+    topic = dead_letter_topic()
+    return {
+        **sections(DEAD_LETTER_FILE, {"dead_letter_topic": topic}),
+        "SOURCE": kafka_source("dead_letter", topic, profile, bounded, offsets),
+        "INSERT": dead_letter_insert(
+            "dead_letter", topic, where="TRUE",
+            error="COALESCE(CAST(`headers`['dead_letter_reason'] AS STRING), 'dead-lettered by the API')"),
+    }
+
+
+def committed_offsets(tenv, topics: dict[str, str]) -> dict[str, dict[int, int]]:
+    """The highest Kafka offset per partition already written to Iceberg, per topic.
+
+    `topics` maps topic -> raw table name. Records of a topic may be in its raw table or, when
+    unparsable, in raw.dead_letters; both count. One bounded query for all topics.
+    """
+    from pyflink.table.catalog import ObjectPath
+
+    catalog = tenv.get_catalog("icefloe")
+    parts = []
+    for topic, table in topics.items():
+        if table and catalog.table_exists(ObjectPath("raw", table)):
+            parts.append(f"SELECT '{topic}' AS t, _kafka_partition AS p, _kafka_offset AS o "
+                         f"FROM icefloe.`raw`.{table}")
+    if catalog.table_exists(ObjectPath("raw", "dead_letters")):
+        quoted = ", ".join(f"'{t}'" for t in topics)
+        parts.append("SELECT source_topic AS t, _kafka_partition AS p, _kafka_offset AS o "
+                     f"FROM icefloe.`raw`.dead_letters WHERE source_topic IN ({quoted})")
+    out: dict[str, dict[int, int]] = {}
+    if not parts:
+        return out
+    query = f"SELECT t, p, MAX(o) FROM ({' UNION ALL '.join(parts)}) GROUP BY t, p"
+    with tenv.execute_sql(query).collect() as rows:
+        for t, p, o in rows:  # a changelog: MAX only grows, so the largest value seen is final
+            if p is not None and o is not None:
+                out.setdefault(t, {})[p] = max(o, out.get(t, {}).get(p, -1))
+    return out
+
+
+def latest_checkpoint(checkpoint_dir: str) -> str | None:
+    """The newest completed checkpoint (a chk-N directory holding `_metadata`) of any job."""
+    root = Path(checkpoint_dir.removeprefix("file://"))
+    done = [m.parent for m in root.glob("*/chk-*/_metadata")]
+    if not done:
+        return None
+    return str(max(done, key=lambda p: p.stat().st_mtime))
 
 
 def select_sources(spec: str) -> list[dict]:
@@ -133,9 +241,8 @@ def build_env(args, profile: dict[str, str]):
     conf.set_string("execution.checkpointing.mode", "EXACTLY_ONCE")
     conf.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
     conf.set_string("execution.checkpointing.checkpoints-after-tasks-finish.enabled", "true")
-    checkpoint_dir = args.checkpoint_dir or profile.get("ICEFLOE_CHECKPOINT_DIR")
-    if checkpoint_dir:
-        conf.set_string("execution.checkpointing.dir", checkpoint_dir)
+    if args.checkpoint_dir:
+        conf.set_string("execution.checkpointing.dir", args.checkpoint_dir)
     conf.set_string("execution.checkpointing.num-retained", "3")
     conf.set_string("execution.checkpointing.min-pause", "1s")
     conf.set_string("execution.checkpointing.timeout", "2min")
@@ -154,38 +261,66 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bounded", action="store_true", help="stop at the offsets current at start")
     parser.add_argument("--checkpoint-interval", default="10s")
     parser.add_argument("--checkpoint-dir", help="default: ICEFLOE_CHECKPOINT_DIR")
-    parser.add_argument("--resume-from", help="a retained checkpoint (chk-N dir) to restore from")
+    parser.add_argument("--resume-from", help="a retained checkpoint (chk-N dir) to restore from, or "
+                        "'latest' for the newest one under the checkpoint dir (none: start from Kafka group offsets)")
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--jars", help="comma-separated jar paths (default: ICEFLOE_FLINK_JARS or ./lib)")
     parser.add_argument("--print-sql", action="store_true", help="print the statements and exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
 
     profile = load_profile()
     sources = select_sources(args.sources)
-    statements = [render(s, profile, args.bounded) for s in sources]
     if args.print_sql:
+        statements = [render(s, profile, args.bounded) for s in sources]
+        dead_letters = render_dead_letters(profile, args.bounded)
         print(catalog_ddl({**profile, "ICEFLOE_S3_SECRET_ACCESS_KEY": "***"}) + ";\n")
-        for st in statements:
+        for st in [dead_letters, *statements]:
             print(";\n\n".join(st.values()) + ";\n")
         return 0
+    if not args.checkpoint_dir and profile.get("ICEFLOE_CHECKPOINT_DIR"):
+        # One checkpoint directory per job shape: a checkpoint only restores into the same set of
+        # sources, and a bounded run's final checkpoint (sources FINISHED) must never seed a
+        # streaming run.
+        mode = "bounded" if args.bounded else "streaming"
+        names = "all" if args.sources == "all" else "-".join(sorted(f"{s['source']}_{s['object']}" for s in sources))
+        shape = f"{mode}-{names}"
+        args.checkpoint_dir = profile["ICEFLOE_CHECKPOINT_DIR"].rstrip("/") + "/" + shape[:120]
+    if args.resume_from == "latest":
+        args.resume_from = latest_checkpoint(args.checkpoint_dir) if args.checkpoint_dir else None
+        say(f"resuming from {args.resume_from or 'no checkpoint (none retained yet): offsets from Iceberg'}")
 
     t0 = time.monotonic()
+    # The offset query is a job of its own: it runs in an environment without the checkpoint to
+    # restore (that state belongs to the streaming job, not to this query).
+    query_env = build_env(argparse.Namespace(**{**vars(args), "resume_from": None}), profile)
+    query_env.execute_sql(catalog_ddl(profile))
+    topics = {f"{s['source']}.{s['object']}": f"{s['source']}_{s['object']}" for s in sources}
+    topics[dead_letter_topic()] = ""
+    offsets = committed_offsets(query_env, topics)
+    say(f"start offsets from Iceberg (used unless a checkpoint is restored): "
+        f"{ {t: o for t, o in offsets.items() if o} or 'none yet, earliest'}")
     tenv = build_env(args, profile)
     tenv.execute_sql(catalog_ddl(profile))
+    statements = [render(s, profile, args.bounded, offsets.get(f"{s['source']}.{s['object']}")) for s in sources]
+    dead_letters = render_dead_letters(profile, args.bounded, offsets.get(dead_letter_topic()))
     job = tenv.create_statement_set()
+    tenv.execute_sql(dead_letters["SINK"])
+    tenv.execute_sql(dead_letters["SOURCE"])
+    job.add_insert_sql(dead_letters["INSERT"])
     for st in statements:
         tenv.execute_sql(st["SOURCE"])
         tenv.execute_sql(st["SINK"])
         job.add_insert_sql(st["INSERT"])
+        job.add_insert_sql(st["DEAD_LETTER"])
     result = job.execute()
     client = result.get_job_client()
     job_id = client.get_job_id() if client else "?"
-    log.info("job %s submitted in %.1fs for %d source(s): %s", job_id, time.monotonic() - t0,
-             len(sources), ", ".join(f"{s['source']}_{s['object']}" for s in sources))
+    say(f"job {job_id} submitted in {time.monotonic() - t0:.1f}s for {len(sources)} source(s): "
+        + ", ".join(f"{s['source']}_{s['object']}" for s in sources))
     print(f"ICEFLOE_FLINK_JOB_ID {job_id}", flush=True)
     result.wait()
-    log.info("job %s finished after %.1fs", job_id, time.monotonic() - t0)
+    say(f"job {job_id} finished after {time.monotonic() - t0:.1f}s")
     return 0
 
 

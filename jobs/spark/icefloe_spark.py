@@ -104,25 +104,113 @@ def spark_session(app_name: str, settings: SparkSettings | None = None):
     return spark
 
 
+#: SQL shorthands expanded before Spark sees a file: name -> template over the single argument
+MACROS = {
+    # HubSpot sends datetime properties as epoch milliseconds in webhooks, ISO 8601 in CRM objects
+    "hs_datetime": "coalesce(timestamp_millis(try_cast({0} AS BIGINT)), try_to_timestamp({0}))",
+}
+
+
+def expand_macros(sql: str) -> str:
+    for name, template in MACROS.items():
+        sql = re.sub(rf"\b{name}\(([^()]*)\)", lambda m, t=template: t.format(m.group(1).strip()), sql)
+    return sql
+
+
 @dataclass(frozen=True)
 class LayerSql:
-    """A `sql/NN_layer/<table>.sql` file: its DDL section and its TRANSFORM section."""
+    """A `sql/NN_layer/<table>.sql` file: its sections (`-- ====  NAME` headers).
+
+    DDL creates the table; TRANSFORM computes its rows; CHANGED_KEYS (layers below staging)
+    maps upstream deltas to the target keys to recompute; IGNORED lists payload fields staging
+    knows and leaves in raw on purpose.
+    """
 
     path: Path
     ddl: str
     transform: str
+    changed_keys: str = ""
+    ignored: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, layer: str, table: str) -> LayerSql:
         path = SQL_ROOT / layer / f"{table}.sql"
-        text = path.read_text()
-        sections = dict(_split_sections(text))
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist: every table needs its SQL file under sql/{layer}/")
+        sections = dict(_split_sections(path.read_text()))
         if "DDL" not in sections:
             raise ValueError(f"{path}: no '-- ====  DDL' section")
-        return cls(path, sections["DDL"].strip().rstrip(";"), sections.get("TRANSFORM", "").strip().rstrip(";"))
+
+        def clean(name: str) -> str:
+            return expand_macros(sections.get(name, "").strip().rstrip(";").strip())
+
+        ignored = " ".join(ln for ln in sections.get("IGNORED", "").splitlines() if not ln.lstrip().startswith("--"))
+        return cls(path, clean("DDL"), clean("TRANSFORM"), clean("CHANGED_KEYS"), frozenset(ignored.split()))
 
 
 def _split_sections(text: str):
     parts = re.split(r"^--\s*====\s+([A-Z_]+)\s+=*\s*$", text, flags=re.M)
     for i in range(1, len(parts), 2):
         yield parts[i], parts[i + 1]
+
+
+# --- snapshots, watermarks, schema: what the staging and layer jobs share -------------------------
+
+WATERMARKS = "metadata.incremental_watermarks"
+
+
+def table_exists(spark, table: str) -> bool:
+    return spark.catalog.tableExists(f"{CATALOG}.{table}")
+
+
+def current_snapshot(spark, table: str) -> int | None:
+    """The table's current snapshot id (None while it has none)."""
+    rows = spark.sql(f"SELECT snapshot_id FROM {CATALOG}.{table}.history WHERE is_current_ancestor "
+                     f"ORDER BY made_current_at DESC LIMIT 1").collect()
+    return rows[0].snapshot_id if rows else None
+
+
+def ensure_watermarks(spark) -> None:
+    spark.sql(LayerSql.load("metadata", "incremental_watermarks").ddl)
+
+
+def read_watermarks(spark, job: str) -> dict[str, int]:
+    rows = spark.sql(f"SELECT source_table, last_snapshot_id FROM {WATERMARKS} WHERE job_name = '{job}'").collect()
+    return {r.source_table: r.last_snapshot_id for r in rows}
+
+
+def write_watermarks(spark, job: str, snapshots: dict[str, int | None], rows: int) -> None:
+    """One commit recording every upstream snapshot the job's (already committed) write covered."""
+    values = ", ".join(
+        f"('{job}', '{src}', CAST({snap} AS BIGINT), CAST({rows} AS BIGINT), current_timestamp())"
+        for src, snap in snapshots.items() if snap is not None)
+    if not values:
+        return
+    spark.sql(f"""
+        MERGE INTO {WATERMARKS} t
+        USING (SELECT * FROM VALUES {values} AS v(job_name, source_table, last_snapshot_id, rows_processed, updated_at)) s
+        ON t.job_name = s.job_name AND t.source_table = s.source_table
+        WHEN MATCHED THEN UPDATE SET *
+        WHEN NOT MATCHED THEN INSERT *
+    """)
+
+
+def table_columns(spark, table: str) -> list[tuple[str, str]]:
+    return [(f.name, f.dataType.simpleString()) for f in spark.table(f"{CATALOG}.{table}").schema.fields]
+
+
+def evolve_schema(spark, table: str, declared: list[tuple[str, str]]) -> list[str]:
+    """Add the columns the SQL file declares but the table lacks (metadata-only, no rewrite),
+    each right after its predecessor so the column order matches a fresh CREATE TABLE."""
+    existing = {name for name, _ in table_columns(spark, table)}
+    added = []
+    previous = None
+    for name, dtype in declared:
+        if name not in existing:
+            position = f" AFTER {previous}" if previous else " FIRST"
+            spark.sql(f"ALTER TABLE {table} ADD COLUMN {name} {dtype}{position}")
+            log.warning("%s: added declared column %s %s (schema evolution)", table, name, dtype)
+            added.append(name)
+            existing.add(name)
+        previous = name
+    return added

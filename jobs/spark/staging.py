@@ -1,128 +1,243 @@
-"""Staging: raw.<source>_<object> -> staging.stg_<source>_<object>.
+"""Staging: raw.<source>_<object> -> staging.stg_<source>_<object>, for every source in sources.yaml.
 
-    staging.py --table shopify_orders [--mode incremental|full]
+    staging.py --table shopify_orders [--mode incremental|full|range] [--start-date D --end-date D]
+    staging.py --all
 
-Incremental runs read the raw table by Iceberg snapshot range, from the snapshot recorded in
-`metadata.incremental_watermarks` (exclusive) to the table's current snapshot (inclusive), so a
-streaming commit that lands while the job runs is picked up next time, never skipped. New rows
-are typed by the table's TRANSFORM SQL, reduced to the latest version per id (provider
-updated_at, then Kafka offset) and MERGEd into the staging table; only then does the watermark
-advance. A crash in between re-processes the same range, and the MERGE makes that harmless.
+Modes:
+  incremental (default)  read the raw table by Iceberg snapshot range, from the snapshot recorded in
+                         `metadata.incremental_watermarks` (exclusive) to the current one (inclusive),
+                         so a streaming commit landing while the job runs is picked up next time,
+                         never skipped (invariant 1). The first run, with no watermark, reads it all.
+  full                   rebuild the table from the whole raw table at its current snapshot, in one
+                         commit (INSERT OVERWRITE), and reset the watermark.
+  range                  re-process the raw rows whose `_received_date` lies in [start, end] (a backfill
+                         or a repair); MERGE makes it harmless; the watermark is left alone.
+
+Rows are typed by the table's TRANSFORM SQL (sql/01_staging/stg_<table>.sql). Strategy `latest`
+reduces the new rows to the latest version per id (provider updated_at, then Kafka offset) and
+MERGEs them, a row replacing the stored one only if it is newer. Strategy `fold` (HubSpot, whose
+webhooks carry one property per event) re-reads the whole raw history of every id with new rows and
+folds it per property, so the result never depends on arrival order. Only after the MERGE has
+committed does the watermark advance (invariant 2): a crash in between re-processes the same range.
+
+Schema evolution: a column the SQL file declares but the table lacks is added with ALTER TABLE ADD
+COLUMN (metadata only); a payload field that the TRANSFORM neither reads nor lists under IGNORED is
+reported (log warning and `unexpected_fields` in the result), never a failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import re
 import sys
 import time
+from dataclasses import dataclass
 
-from icefloe_spark import CATALOG, LayerSql, spark_session
+from icefloe_spark import (
+    CATALOG,
+    LayerSql,
+    current_snapshot,
+    ensure_watermarks,
+    evolve_schema,
+    read_watermarks,
+    table_columns,
+    table_exists,
+    write_watermarks,
+)
 
 log = logging.getLogger("icefloe.spark.staging")
 
-#: the primary key of each staging table
-KEYS = {"shopify_orders": "order_id"}
 
-WATERMARKS = "metadata.incremental_watermarks"
+@dataclass(frozen=True)
+class Staging:
+    """How one raw table is staged."""
 
-
-def ensure_tables(spark, table: str) -> LayerSql:
-    sql = LayerSql.load("01_staging", f"stg_{table}")
-    spark.sql(sql.ddl)
-    spark.sql(LayerSql.load("metadata", "incremental_watermarks").ddl)
-    return sql
+    key: str                      # primary key of the staging table
+    strategy: str = "latest"      # latest | fold
+    fields_root: str = "$"        # JSON path whose keys are the payload's fields (schema drift report)
 
 
-def current_snapshot(spark, table: str) -> int | None:
-    rows = spark.sql(
-        f"SELECT snapshot_id FROM {CATALOG}.{table}.snapshots ORDER BY committed_at DESC LIMIT 1").collect()
-    return rows[0].snapshot_id if rows else None
+#: every raw table of sources.yaml -> how it is staged
+TABLES: dict[str, Staging] = {
+    "shopify_orders": Staging("order_id"),
+    "shopify_customers": Staging("customer_id"),
+    "shopify_products": Staging("product_id"),
+    "stripe_customers": Staging("customer_id", fields_root="$.data.object"),
+    "stripe_charges": Staging("charge_id", fields_root="$.data.object"),
+    "stripe_payment_intents": Staging("payment_intent_id", fields_root="$.data.object"),
+    "stripe_refunds": Staging("refund_id", fields_root="$.data.object"),
+    "stripe_disputes": Staging("dispute_id", fields_root="$.data.object"),
+    "stripe_subscriptions": Staging("subscription_id", fields_root="$.data.object"),
+    "hubspot_contacts": Staging("contact_id", "fold", "$.properties"),
+    "hubspot_companies": Staging("company_id", "fold", "$.properties"),
+    "hubspot_deals": Staging("deal_id", "fold", "$.properties"),
+    "hubspot_engagements": Staging("engagement_id", "fold", "$.properties"),
+}
+
+#: columns that differ between two builds of the same rows (when, not what)
+AUDIT_COLUMNS = ("_staged_at", "_built_at")
 
 
-def read_watermark(spark, job: str, source: str) -> int | None:
-    rows = spark.sql(
-        f"SELECT last_snapshot_id FROM {WATERMARKS} WHERE job_name = '{job}' AND source_table = '{source}'"
-    ).collect()
-    return rows[0].last_snapshot_id if rows else None
+def declared_columns(spark, sql: LayerSql) -> list[tuple[str, str]]:
+    """The columns the DDL declares, as Spark types (parsed by Spark itself, not by a regex)."""
+    body = sql.ddl[sql.ddl.index("(") + 1:]
+    depth, end = 1, 0
+    for i, ch in enumerate(body):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            end = i
+            break
+    columns = re.sub(r"COMMENT\s+'(?:[^']|'')*'", "", body[:end])
+    from pyspark.sql.types import StructType
+
+    schema = StructType.fromDDL(columns)
+    return [(f.name, f.dataType.simpleString()) for f in schema.fields]
 
 
-def write_watermark(spark, job: str, source: str, snapshot_id: int, rows: int) -> None:
-    spark.sql(f"""
-        MERGE INTO {WATERMARKS} t
-        USING (SELECT '{job}' AS job_name, '{source}' AS source_table, CAST({snapshot_id} AS BIGINT) AS last_snapshot_id,
-                      CAST({rows} AS BIGINT) AS rows_processed, current_timestamp() AS updated_at) s
-        ON t.job_name = s.job_name AND t.source_table = s.source_table
-        WHEN MATCHED THEN UPDATE SET *
-        WHEN NOT MATCHED THEN INSERT *
-    """)
+def known_fields(sql: LayerSql) -> set[str]:
+    """Payload fields the TRANSFORM reads (JSON paths and HubSpot property names) or IGNORED lists."""
+    fields = set(re.findall(r"'\$\.(?:data\.object\.)?(\w+)", sql.transform))
+    fields |= set(re.findall(r"property = '(\w+)'", sql.transform))
+    return fields | set(sql.ignored)
 
 
-def run(table: str, mode: str) -> dict:
-    spark = spark_session(f"icefloe-staging-{table}")
-    key = KEYS[table]
-    source, target = f"raw.{table}", f"staging.stg_{table}"
-    if not spark.catalog.tableExists(f"{CATALOG}.{source}"):
-        raise SystemExit(f"{source} does not exist yet: run the Flink raw job first "
-                         f"(`icefloe flink run --sources {table}`)")
-    sql = ensure_tables(spark, table)
-    end = current_snapshot(spark, source)
-    start = None if mode == "full" else read_watermark(spark, target, source)
-    if end is None or start == end:
-        log.info("%s: nothing new in %s (snapshot %s)", target, source, end)
-        return {"table": target, "rows_read": 0, "rows_merged": 0, "snapshot": end}
+def report_unexpected_fields(spark, table: str, spec: Staging, sql: LayerSql) -> list[str]:
+    """Top-level payload fields in this batch that staging does not know: reported, never fatal."""
+    roots = [spec.fields_root]
+    rows = spark.sql(f"""
+        SELECT DISTINCT field FROM (
+          SELECT explode(json_object_keys(get_json_object(payload, '{roots[0]}'))) AS field FROM raw_new
+          {"UNION ALL SELECT get_json_object(payload, '$.propertyName') FROM raw_new" if spec.strategy == "fold" else ""}
+        ) WHERE field IS NOT NULL
+    """).collect()
+    known = known_fields(sql)
+    unexpected = sorted(r.field for r in rows if r.field not in known and not r.field.startswith("hs_"))
+    if unexpected:
+        log.warning("staging.stg_%s: payload fields staging does not know yet (kept in raw, not staged): %s. "
+                    "Declare them in sql/01_staging/stg_%s.sql (a column, or the IGNORED list).",
+                    table, ", ".join(unexpected), table)
+    return unexpected
 
+
+def _create_views(spark, table: str, spec: Staging, sql: LayerSql, mode: str, start: int | None, end: int,
+                  start_date: str | None, end_date: str | None) -> None:
+    """`raw_new`: the raw rows this run covers; `raw_batch`: what the TRANSFORM reads."""
     # Spark 4.1 + Iceberg 1.11 cannot MERGE from a DataFrame-registered temp view
     # (apache/iceberg#16451); every view below is therefore defined in SQL.
-    if start is not None:
-        log.info("%s: reading %s snapshots (%s, %s]", target, source, start, end)
+    source = f"{CATALOG}.raw.{table}"
+    if mode == "range":
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_new AS SELECT * FROM {source} VERSION AS OF {end} "
+                  f"WHERE _received_date BETWEEN DATE'{start_date}' AND DATE'{end_date}'")
+    elif start is not None:
         options = f"WITH ('start-snapshot-id' = '{start}', 'end-snapshot-id' = '{end}')"
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_batch AS SELECT * FROM {CATALOG}.{source} {options}")
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_new AS SELECT * FROM {source} {options}")
     else:
-        log.info("%s: full read of %s at snapshot %s", target, source, end)
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_batch AS "
-                  f"SELECT * FROM {CATALOG}.{source} VERSION AS OF {end}")
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_new AS SELECT * FROM {source} VERSION AS OF {end}")
+    if spec.strategy == "fold" and not (mode == "full" or start is None and mode != "range"):
+        # the whole history of each id that has something new, as of the same snapshot
+        spark.sql(f"""CREATE OR REPLACE TEMP VIEW raw_batch AS
+            SELECT * FROM {source} VERSION AS OF {end}
+            WHERE object_id IN (SELECT DISTINCT object_id FROM raw_new)""")
+    else:
+        spark.sql("CREATE OR REPLACE TEMP VIEW raw_batch AS SELECT * FROM raw_new")
     spark.sql(f"CREATE OR REPLACE TEMP VIEW typed_batch AS {sql.transform}")
     spark.sql(f"""
         CREATE OR REPLACE TEMP VIEW latest_batch AS
         SELECT * EXCEPT (_rn) FROM (
           SELECT *, ROW_NUMBER() OVER (
-            PARTITION BY {key} ORDER BY updated_at DESC NULLS LAST, _kafka_offset DESC) AS _rn
-          FROM typed_batch WHERE {key} IS NOT NULL
+            PARTITION BY {spec.key} ORDER BY updated_at DESC NULLS LAST, _kafka_partition DESC, _kafka_offset DESC) AS _rn
+          FROM typed_batch WHERE {spec.key} IS NOT NULL
         ) WHERE _rn = 1
     """)
-    rows_read = spark.sql("SELECT count(*) AS n FROM raw_batch").first().n
-    rows = spark.sql("SELECT count(*) AS n FROM latest_batch").first().n
-    if mode == "full":
+
+
+def run(spark, table: str, mode: str = "incremental", start_date: str | None = None,
+        end_date: str | None = None) -> dict:
+    spec = TABLES[table]
+    source, target = f"raw.{table}", f"staging.stg_{table}"
+    sql = LayerSql.load("01_staging", f"stg_{table}")
+    spark.sql(sql.ddl)
+    ensure_watermarks(spark)
+    declared = declared_columns(spark, sql)
+    added = evolve_schema(spark, target, declared)
+    result = {"table": target, "mode": mode, "rows_read": 0, "rows_merged": 0, "snapshot": None,
+              "added_columns": added, "unexpected_fields": []}
+    if not table_exists(spark, source):
+        # Nothing has arrived for this source yet: the (empty) staging table exists for the layers below.
+        log.warning("%s does not exist yet (no webhook of this kind has been ingested; the Flink raw job "
+                    "creates it: `icefloe flink run --sources %s`); %s stays empty", source, table, target)
+        return result
+    end = current_snapshot(spark, source)
+    start = None if mode in ("full", "range") else read_watermarks(spark, target).get(source)
+    result["snapshot"] = end
+    if end is None or (mode == "incremental" and start == end):
+        log.info("%s: nothing new in %s (snapshot %s)", target, source, end)
+        return result
+
+    _create_views(spark, table, spec, sql, mode, start, end, start_date, end_date)
+    result["rows_read"] = spark.sql("SELECT count(*) AS n FROM raw_new").first().n
+    result["unexpected_fields"] = report_unexpected_fields(spark, table, spec, sql)
+    result["rows_merged"] = spark.sql("SELECT count(*) AS n FROM latest_batch").first().n
+    columns = [name for name, _ in table_columns(spark, target)]
+    col_list = ", ".join(columns)
+    if mode == "full" or (start is None and mode == "incremental" and _is_empty(spark, target)):
         # One commit replaces the whole table: readers never see it empty.
-        spark.sql(f"INSERT OVERWRITE {target} SELECT * FROM latest_batch")
+        spark.sql(f"INSERT OVERWRITE {target} ({col_list}) SELECT {col_list} FROM latest_batch")
     else:
+        assignments = ", ".join(f"{c} = s.{c}" for c in columns)
+        values = ", ".join(f"s.{c}" for c in columns)
+        if spec.strategy == "fold":
+            newer = "true"  # recomputed from the id's whole history: always the right row
+        else:
+            newer = ("(s.updated_at > t.updated_at OR (s.updated_at IS NOT NULL AND t.updated_at IS NULL)"
+                     " OR (s.updated_at <=> t.updated_at AND (s._kafka_partition > t._kafka_partition"
+                     " OR (s._kafka_partition = t._kafka_partition AND s._kafka_offset > t._kafka_offset)))))")
         spark.sql(f"""
             MERGE INTO {target} t
             USING latest_batch s
-            ON t.{key} = s.{key}
-            WHEN MATCHED AND (s.updated_at > t.updated_at
-                              OR (s.updated_at = t.updated_at AND s._kafka_offset > t._kafka_offset)
-                              OR t.updated_at IS NULL)
-              THEN UPDATE SET *
-            WHEN NOT MATCHED THEN INSERT *
+            ON t.{spec.key} = s.{spec.key}
+            WHEN MATCHED AND {newer} THEN UPDATE SET {assignments}
+            WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})
         """)
-    # Only now, with the MERGE committed, may the watermark move (invariant 2).
-    write_watermark(spark, target, source, end, rows_read)
-    log.info("%s: %d raw rows -> %d ids merged; watermark %s", target, rows_read, rows, end)
-    return {"table": target, "rows_read": rows_read, "rows_merged": rows, "snapshot": end}
+    if mode != "range":
+        # Only now, with the write committed, may the watermark move (invariant 2).
+        write_watermarks(spark, target, {source: end}, result["rows_read"])
+    log.info("%s: %d raw rows -> %d ids (%s); watermark %s", target, result["rows_read"], result["rows_merged"],
+             mode, end if mode != "range" else "unchanged")
+    return result
+
+
+def _is_empty(spark, table: str) -> bool:
+    return current_snapshot(spark, table) is None
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--table", required=True, choices=sorted(KEYS), help="<source>_<object>")
-    parser.add_argument("--mode", default="incremental", choices=["incremental", "full"])
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--table", action="append", choices=sorted(TABLES), help="<source>_<object> (repeatable)")
+    which.add_argument("--all", action="store_true", help="every table of sources.yaml")
+    parser.add_argument("--mode", default="incremental", choices=["incremental", "full", "range"])
+    parser.add_argument("--start-date", help="range mode: first _received_date (YYYY-MM-DD)")
+    parser.add_argument("--end-date", help="range mode: last _received_date (YYYY-MM-DD, inclusive)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    t0 = time.monotonic()
-    result = run(args.table, args.mode)
-    log.info("done in %.1fs: %s", time.monotonic() - t0, result)
-    print(f"ICEFLOE_RESULT {result}")
+    if args.mode == "range" and not (args.start_date and args.end_date):
+        parser.error("--mode range needs --start-date and --end-date (YYYY-MM-DD)")
+    for d in (args.start_date, args.end_date):
+        if d and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", d):
+            parser.error(f"dates are YYYY-MM-DD, got {d!r}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    from icefloe_spark import spark_session
+
+    tables = sorted(TABLES) if args.all else args.table
+    spark = spark_session(f"icefloe-staging-{'all' if args.all else '-'.join(tables)}")
+    for table in tables:
+        t0 = time.monotonic()
+        result = run(spark, table, args.mode, args.start_date, args.end_date)
+        result["seconds"] = round(time.monotonic() - t0, 2)
+        log.info("done: %s", result)
+        print(f"ICEFLOE_RESULT {json.dumps(result)}")
     return 0
 
 

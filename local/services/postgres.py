@@ -77,6 +77,12 @@ class Postgres(Service):
             )
         pgdata.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
+            for parent in pgdata.parents:
+                if not os.stat(parent).st_mode & 0o001:
+                    raise ServiceStartError(
+                        f"postgres: PostgreSQL refuses to run as root, so it runs as `nobody`, which "
+                        f"cannot enter {parent} (mode {oct(os.stat(parent).st_mode & 0o777)}). "
+                        f"Set ICEFLOE_STATE_DIR to a directory outside it, or `chmod o+x {parent}`.")
             os.chown(pgdata, NOBODY, NOBODY)
         res = subprocess.run(
             [*self._as_service_user(), str(bin_dir / "initdb"), "-D", str(pgdata), "-U", USER,

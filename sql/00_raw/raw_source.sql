@@ -1,34 +1,11 @@
 -- =============================================================================
 -- raw.<source>_<object>  (one per entry of sources.yaml; Flink SQL dialect)
 -- Append-only, payload kept whole, key fields extracted, delivery metadata.
--- Rendered by jobs/flink/runner.py: ${name}, ${topic}, ${key_columns},
--- ${key_selects} and the Kafka options come from sources.yaml and the ICEFLOE_ profile.
+-- Rendered by jobs/flink/runner.py: ${name}, ${key_columns} and ${key_selects} come
+-- from sources.yaml; the source table kafka_${name} from kafka_source.sql, and records
+-- that are not JSON go to raw.dead_letters through dead_letter_insert.sql.
 -- The session time zone is UTC, so the DATE cast of _received_at is the UTC date.
 -- =============================================================================
-
--- ====  SOURCE  ===============================================================
-CREATE TEMPORARY TABLE kafka_${name} (
-  `kafka_key`        BYTES,
-  `value`            BYTES,
-  `headers`          MAP<STRING, BYTES>  METADATA FROM 'headers' VIRTUAL,
-  `kafka_partition`  INT                 METADATA FROM 'partition' VIRTUAL,
-  `kafka_offset`     BIGINT              METADATA FROM 'offset' VIRTUAL,
-  `kafka_timestamp`  TIMESTAMP_LTZ(3)    METADATA FROM 'timestamp' VIRTUAL
-) WITH (
-  'connector' = 'kafka',
-  'topic' = '${topic}',
-  'properties.bootstrap.servers' = '${kafka_bootstrap_servers}',
-  'properties.security.protocol' = '${kafka_security_protocol}',
-  'properties.group.id' = 'icefloe-raw-${name}',
-  'properties.isolation.level' = 'read_committed',
-  'properties.auto.offset.reset' = 'earliest',
-  'scan.startup.mode' = 'group-offsets',
-  ${bounded_option}
-  'key.format' = 'raw',
-  'key.fields' = 'kafka_key',
-  'value.format' = 'raw',
-  'value.fields-include' = 'EXCEPT_KEY'
-);
 
 -- ====  SINK  =================================================================
 CREATE TABLE IF NOT EXISTS icefloe.`raw`.${name} (
@@ -62,4 +39,5 @@ SELECT
   NOW()                                                                 AS _loaded_at,
   `kafka_partition`                                                     AS _kafka_partition,
   `kafka_offset`                                                        AS _kafka_offset
-FROM kafka_${name};
+FROM kafka_${name}
+WHERE CAST(`value` AS STRING) IS JSON;

@@ -21,6 +21,9 @@ CREATE TABLE IF NOT EXISTS staging.stg_shopify_orders (
   fulfillment_status  STRING         COMMENT 'null, partial, fulfilled',
   is_paid             BOOLEAN        COMMENT 'financial_status in (paid, partially_refunded, refunded)',
   is_fulfilled        BOOLEAN        COMMENT 'fulfillment_status = fulfilled',
+  channel             STRING         COMMENT 'source_name: web, pos, shopify_draft_order, ...',
+  is_cancelled        BOOLEAN        COMMENT 'cancelled_at is set',
+  cancelled_at        TIMESTAMP      COMMENT 'Shopify cancelled_at',
   shipping_city       STRING,
   shipping_country    STRING,
   billing_city        STRING,
@@ -67,6 +70,9 @@ SELECT
   get_json_object(payload, '$.financial_status')
     IN ('paid', 'partially_refunded', 'refunded')                        AS is_paid,
   coalesce(get_json_object(payload, '$.fulfillment_status') = 'fulfilled', false) AS is_fulfilled,
+  coalesce(get_json_object(payload, '$.source_name'), 'unknown')        AS channel,
+  get_json_object(payload, '$.cancelled_at') IS NOT NULL                  AS is_cancelled,
+  try_to_timestamp(get_json_object(payload, '$.cancelled_at'))           AS cancelled_at,
   get_json_object(payload, '$.shipping_address.city')                    AS shipping_city,
   get_json_object(payload, '$.shipping_address.country_code')            AS shipping_country,
   get_json_object(payload, '$.billing_address.city')                     AS billing_city,
@@ -80,3 +86,15 @@ SELECT
   concat('shopify.orders/', _kafka_partition, '/', _kafka_offset)        AS _raw_id,
   current_timestamp()                                                    AS _staged_at
 FROM raw_batch
+
+-- ====  IGNORED  ==============================================================
+-- Payload fields staging knows and deliberately leaves in raw (anything else is reported as new).
+admin_graphql_api_id name contact_email processed_at presentment_currency total_line_items_price test
+line_items shipping_lines billing_address shipping_address customer app_id browser_ip buyer_accepts_marketing
+cart_token checkout_id checkout_token client_details closed_at confirmation_number confirmed current_subtotal_price
+current_subtotal_price_set current_total_discounts current_total_discounts_set current_total_price current_total_price_set
+current_total_tax current_total_tax_set customer_locale discount_applications discount_codes estimated_taxes
+fulfillments landing_site location_id note note_attributes number order_status_url payment_gateway_names phone
+reference referring_site refunds subtotal_price_set tags tax_lines taxes_included token total_discounts_set
+total_line_items_price_set total_outstanding total_price_set total_shipping_price_set total_tax_set total_tip_received
+total_weight user_id merchant_of_record_app_id po_number cancel_reason

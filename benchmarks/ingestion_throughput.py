@@ -1,0 +1,217 @@
+"""Webhook ingestion throughput: verified deliveries/s and latency through the real API into the
+local Kafka (`acks=all`, idempotent), with the raw confluent-kafka producer rate as the ceiling.
+
+    .venv/bin/python benchmarks/ingestion_throughput.py [--workers 1 2] [--concurrency 8 32 64]
+                                                        [--duration 5] [--messages 50000]
+
+Needs the local Kafka (`icefloe local up kafka`) on ICEFLOE_KAFKA_PORT; starts uvicorn itself on
+ICEFLOE_API_PORT. The load generator is a minimal keep-alive HTTP/1.1 client on asyncio (much
+cheaper than httpx, so more of the 2 cores go to the server); it signs every delivery with a fresh
+id (the API's duplicate memory must not short-circuit anything). Deliveries rotate Shopify, Stripe,
+HubSpot (one-event batches). Prints a table; writes benchmarks/results/ingestion_throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from icefloe.config import StackSettings
+from icefloe.datagen.webhooks import hubspot_delivery, shopify_delivery, stripe_delivery
+
+RESULTS = Path(__file__).resolve().parent / "results" / "ingestion_throughput.json"
+SECRETS = {"ICEFLOE_SHOPIFY_WEBHOOK_SECRET": "shpss_bench", "ICEFLOE_STRIPE_WEBHOOK_SECRET": "whsec_bench",
+           "ICEFLOE_HUBSPOT_CLIENT_SECRET": "hs_bench"}
+TOPICS = ["shopify.orders", "stripe.charges", "hubspot.contacts"]
+
+
+def order(i: int) -> dict:
+    return {"id": 5_000_000_000 + i, "email": f"user{i}@example.com", "total_price": "129.90", "currency": "EUR",
+            "created_at": "2026-11-23T10:00:00Z", "updated_at": "2026-11-23T10:00:00Z",
+            "line_items": [{"id": i * 10 + k, "sku": f"SKU-{k}", "quantity": 1, "price": "43.30"} for k in range(3)],
+            "customer": {"id": 7_000_000 + i % 5000, "first_name": "Ada", "last_name": "Lovelace"}}
+
+
+def delivery(i: int, base_url: str):
+    kind = i % 3
+    if kind == 0:
+        return shopify_delivery("orders/create", order(i), SECRETS["ICEFLOE_SHOPIFY_WEBHOOK_SECRET"])
+    if kind == 1:
+        return stripe_delivery("charge.succeeded", {"id": f"ch_{i}", "object": "charge", "amount": 12990,
+                                                    "currency": "eur", "customer": f"cus_{i % 5000}"},
+                               SECRETS["ICEFLOE_STRIPE_WEBHOOK_SECRET"])
+    return hubspot_delivery([{"eventId": 9_000_000 + i, "subscriptionType": "contact.propertyChange",
+                              "objectId": 300 + i % 5000, "propertyName": "email", "propertyValue": f"u{i}@x.io",
+                              "occurredAt": int(time.time() * 1000), "portalId": 62515, "attemptNumber": 0}],
+                            SECRETS["ICEFLOE_HUBSPOT_CLIENT_SECRET"], base_url=base_url)
+
+
+def raw_request(d, host: str) -> bytes:
+    head = [f"POST {d.path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(d.body)}"]
+    head += [f"{k}: {v}" for k, v in d.headers.items()]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + d.body
+
+
+# ---- the ceiling: the raw producer, same settings as the API's publisher
+def producer_ceiling(bootstrap: str, messages: int) -> dict:
+    from confluent_kafka import Producer
+
+    p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True, "linger.ms": 2,
+                  "compression.type": "zstd", "queue.buffering.max.messages": 1_000_000})
+    bodies = [delivery(i, "http://x").body for i in range(3000)]
+    errors = 0
+
+    def report(err, _msg):
+        nonlocal errors
+        errors += err is not None
+
+    t0 = time.perf_counter()
+    for i in range(messages):
+        p.produce(TOPICS[i % 3], key=str(i).encode(), value=bodies[i % len(bodies)],
+                  headers=[("delivery_id", str(i).encode())], on_delivery=report)
+        if i % 1000 == 0:
+            p.poll(0)
+    p.flush(60)
+    secs = time.perf_counter() - t0
+    return {"messages": messages, "seconds": round(secs, 3), "per_s": round(messages / secs), "errors": errors}
+
+
+# ---- the API under load
+def start_api(port: int, workers: int, bootstrap: str, log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, **SECRETS, "ICEFLOE_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "ICEFLOE_LOG_LEVEL": "WARNING"}
+    log = log_path.open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "icefloe.ingestion.app:create_app",
+                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                             "--no-access-log", "--log-level", "warning", "--loop", "uvloop", "--http", "httptools"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError(f"API did not become ready on port {port}; see {log_path}")
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
+async def load(port: int, concurrency: int, duration: float, start_index: int, rate: float | None = None) -> dict:
+    host, base = f"127.0.0.1:{port}", f"http://127.0.0.1:{port}"
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    counter = [start_index]
+    stop_at = time.perf_counter() + duration
+    interval = concurrency / rate if rate else 0.0
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        next_at = time.perf_counter()
+        try:
+            while time.perf_counter() < stop_at:
+                counter[0] += 1
+                req = raw_request(delivery(counter[0], base), host)
+                if interval:
+                    next_at += interval
+                    delay = next_at - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                t0 = time.perf_counter()
+                writer.write(req)
+                status = await _read_response(reader)
+                latencies.append(time.perf_counter() - t0)
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    secs = time.perf_counter() - t0
+    lat = sorted(latencies)
+    ok = statuses.get(202, 0)
+    return {"concurrency": concurrency, "target_rate": rate, "requests": len(lat), "accepted": ok,
+            "statuses": statuses, "seconds": round(secs, 2), "per_s": round(ok / secs),
+            "p50_ms": round(lat[len(lat) // 2] * 1000, 2) if lat else None,
+            "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2) if lat else None,
+            "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[8, 32, 64])
+    ap.add_argument("--duration", type=float, default=5.0)
+    ap.add_argument("--messages", type=int, default=50_000, help="records for the raw producer ceiling")
+    args = ap.parse_args()
+
+    stack = StackSettings()
+    bootstrap, port = f"{stack.host}:{stack.kafka_port}", stack.api_port
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                 "load_avg_at_start": os.getloadavg()},
+                     "kafka": bootstrap, "duration_s": args.duration}
+    print(f"raw producer ceiling ({args.messages} records, acks=all, idempotent) ...", flush=True)
+    results["producer_ceiling"] = ceiling = producer_ceiling(bootstrap, args.messages)
+    print(f"  {ceiling['per_s']:,} records/s", flush=True)
+    runs, index = [], 0
+    log_path = RESULTS.parent / "ingestion_throughput_api.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    for workers in args.workers:
+        proc = start_api(port, workers, bootstrap, log_path)
+        try:
+            asyncio.run(load(port, 4, 1.0, 10_000_000 * workers))  # warm-up
+            best = 0
+            for c in args.concurrency:
+                index += 1
+                r = asyncio.run(load(port, c, args.duration, index * 10_000_000 + workers * 1_000_000_000))
+                r["workers"] = workers
+                best = max(best, r["per_s"])
+                runs.append(r)
+                print(f"  workers={workers} c={c:<3} {r['per_s']:>6}/s p50={r['p50_ms']}ms p99={r['p99_ms']}ms "
+                      f"{r['statuses']}", flush=True)
+            half = best / 2
+            index += 1
+            r = asyncio.run(load(port, max(args.concurrency), args.duration,
+                                 index * 10_000_000 + workers * 1_000_000_000, rate=half))
+            r["workers"] = workers
+            runs.append(r)
+            print(f"  workers={workers} paced at {half:.0f}/s: {r['per_s']}/s p50={r['p50_ms']}ms "
+                  f"p99={r['p99_ms']}ms", flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    results["runs"] = runs
+    results["load_avg_at_end"] = os.getloadavg()
+
+    print()
+    print(f"{'workers':>7} {'conc':>5} {'target/s':>9} {'accepted/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'% of producer':>13}")
+    for r in runs:
+        print(f"{r['workers']:>7} {r['concurrency']:>5} {r['target_rate'] or '-':>9} {r['per_s']:>10} "
+              f"{r['p50_ms']:>8} {r['p99_ms']:>8} {100 * r['per_s'] / ceiling['per_s']:>12.1f}%")
+    print(f"raw producer ceiling: {ceiling['per_s']:,} records/s")
+    RESULTS.write_text(json.dumps(results, indent=2))
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

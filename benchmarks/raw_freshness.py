@@ -1,0 +1,168 @@
+"""Freshness and throughput of the raw layer (issue: streaming raw layer).
+
+    .venv/bin/python benchmarks/raw_freshness.py [--rate 1000] [--duration 60] [--checkpoint-interval 10s]
+                                                 [--ceiling-records 200000]
+
+Needs the local stack up (`icefloe local up`). Two measurements:
+
+1. Freshness: signed webhooks sent through the API at `--rate` for `--duration` seconds while the
+   streaming job runs; for every accepted delivery, the time from its 2xx to the commit of the
+   Iceberg snapshot that made it visible. Prints p50/p95/max (goal: p95 <= 2 x checkpoint interval).
+2. Ceiling: `--ceiling-records` records produced straight into Kafka, then a bounded run of the
+   job over them: rows/s with and without the job's fixed start-up cost.
+
+Prints a table and writes benchmarks/results/raw_freshness.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from icefloe.config import Profile, StackSettings
+from icefloe.drills import make_deliveries
+from icefloe.ingestion.settings import IngestionSettings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+async def paced_send(url: str, deliveries, rate: float, concurrency: int = 64) -> dict[str, float]:
+    """Send at `rate`/s; returns delivery id -> wall-clock ms of its 2xx."""
+    acked: dict[str, float] = {}
+    sem = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        t0 = time.monotonic()
+
+        async def one(i: int, d) -> None:
+            await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+            async with sem:
+                for _ in range(10):
+                    r = await client.post(d.path, content=d.body, headers=d.headers)
+                    if r.status_code == 202:
+                        acked[d.delivery_id] = time.time() * 1000
+                        return
+                    await asyncio.sleep(0.5)
+
+        await asyncio.gather(*(one(i, d) for i, d in enumerate(deliveries)))
+    return acked
+
+
+def watch_visibility(profile: Profile, prefix: str, seen: dict[str, float], stop: threading.Event) -> None:
+    """Poll snapshots; a delivery becomes visible at the commit time of the snapshot adding it."""
+    from pyiceberg.catalog import load_catalog
+    from pyiceberg.exceptions import NoSuchTableError
+    from pyiceberg.expressions import StartsWith
+
+    catalog = load_catalog("icefloe", **profile.pyiceberg_properties())
+    last = None
+    while not stop.is_set():
+        try:
+            table = catalog.load_table("raw.shopify_orders")
+        except NoSuchTableError:
+            time.sleep(0.5)
+            continue
+        snap = table.current_snapshot()
+        if snap and snap.snapshot_id != last:
+            last = snap.snapshot_id
+            ids = table.scan(row_filter=StartsWith("_webhook_id", prefix), selected_fields=("_webhook_id",),
+                             snapshot_id=snap.snapshot_id).to_arrow().column("_webhook_id").to_pylist()
+            for i in ids:
+                seen.setdefault(i, snap.timestamp_ms)
+        time.sleep(0.5)
+
+
+def freshness(stack: StackSettings, rate: float, duration: float, interval: str) -> dict:
+    from icefloe.jobs import StreamingJob
+
+    profile = Profile.load(stack)
+    settings = IngestionSettings.load()
+    secret = settings.secrets(settings.shopify_webhook_secret)[0].decode()
+    run_id = f"fresh-{uuid.uuid4().hex[:8]}"
+    deliveries = make_deliveries(int(rate * duration), run_id, secret)
+    job = StreamingJob(stack)
+    job.stop()
+    job.start("shopify_orders", interval, resume=True)
+    seen: dict[str, float] = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_visibility, args=(profile, run_id, seen, stop), daemon=True)
+    try:
+        time.sleep(25)  # let the job start and take its first checkpoint before the clock runs
+        watcher.start()
+        t0 = time.monotonic()
+        acked = asyncio.run(paced_send(profile.ingestion_url, deliveries, rate))
+        send_s = time.monotonic() - t0
+        deadline = time.monotonic() + 120
+        while len(seen) < len(acked) and time.monotonic() < deadline:
+            time.sleep(1)
+    finally:
+        stop.set()
+        job.stop()
+    lat = [(seen[i] - acked[i]) / 1000 for i in acked if i in seen]
+    return {"target_rate": rate, "achieved_rate": round(len(acked) / send_s, 1), "accepted": len(acked),
+            "visible": len(lat), "checkpoint_interval": interval, "p50_s": round(pct(lat, 0.5), 2),
+            "p95_s": round(pct(lat, 0.95), 2), "max_s": round(max(lat), 2) if lat else None,
+            "mean_s": round(statistics.fmean(lat), 2) if lat else None}
+
+
+def ceiling(stack: StackSettings, records: int) -> dict:
+    from confluent_kafka import Producer
+
+    from icefloe.jobs import run_flink
+
+    profile = Profile.load(stack)
+    empty = run_flink(["--sources", "shopify_orders", "--bounded", "--checkpoint-interval", "5s"], stack)
+    body = make_deliveries(1, "ceiling", "x")[0].body
+    producer = Producer({"bootstrap.servers": profile.kafka_bootstrap_servers, "linger.ms": 20,
+                         "compression.type": "zstd", "acks": "all", "enable.idempotence": True})
+    t0 = time.monotonic()
+    for i in range(records):
+        producer.produce("shopify.orders", key=str(i).encode(), value=body,
+                         headers=[("delivery_id", f"ceiling-{i}".encode()), ("received_at", b"0")])
+        if i % 10000 == 0:
+            producer.poll(0)
+    producer.flush()
+    produce_s = time.monotonic() - t0
+    full = run_flink(["--sources", "shopify_orders", "--bounded", "--checkpoint-interval", "5s"], stack)
+    work = max(full.seconds - empty.seconds, 0.1)
+    return {"records": records, "produce_rate": round(records / produce_s), "job_seconds": round(full.seconds, 1),
+            "startup_seconds": round(empty.seconds, 1), "rows_per_s_total": round(records / full.seconds),
+            "rows_per_s_excluding_startup": round(records / work)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rate", type=float, default=1000)
+    p.add_argument("--duration", type=float, default=60)
+    p.add_argument("--checkpoint-interval", default="10s")
+    p.add_argument("--ceiling-records", type=int, default=200_000)
+    p.add_argument("--skip-ceiling", action="store_true")
+    args = p.parse_args()
+    stack = StackSettings()
+    out = {"freshness": freshness(stack, args.rate, args.duration, args.checkpoint_interval)}
+    print(json.dumps(out["freshness"], indent=2))
+    if not args.skip_ceiling:
+        out["ceiling"] = ceiling(stack, args.ceiling_records)
+        print(json.dumps(out["ceiling"], indent=2))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "raw_freshness.json").write_text(json.dumps(out, indent=2))
+    print(f"written to {RESULTS / 'raw_freshness.json'}")
+
+
+if __name__ == "__main__":
+    main()

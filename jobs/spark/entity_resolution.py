@@ -1,0 +1,260 @@
+"""Entity resolution on Spark: staging person records -> semantic.entity_index (+ blocking index,
+links, aliases, per-run stats).
+
+    entity_resolution.py [--mode incremental|full] [--sources conf/er_sources.yaml]
+    entity_resolution.py --input-file records.csv --map id=...,email=... --output-file out.csv   (no catalog)
+
+The method is `er_core.py` beside this file plus `sql/02_semantic/er_method.sql`: the same code
+`icefloe resolve` runs on DuckDB. This file only adapts Spark to `er_core.Engine` and moves data
+between the staging tables, the semantic tables and the method's temporary views.
+
+Incremental (default): the sources' current records are normalised and hashed; records that are new
+or whose hash changed are blocked against `semantic.blocking_index`, and only the links and clusters
+they can affect are recomputed (er_core.run). Entity ids stay stable; merged ids go to
+`semantic.entity_aliases`. `--mode full` recomputes everything from the sources (new ids).
+
+The file mode runs the same method on a CSV/Parquet file with Spark in local mode: a second engine
+for the same input, so the tests can check both engines give the same entities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import er_core
+
+log = logging.getLogger("icefloe.spark.entity_resolution")
+HERE = Path(__file__).resolve().parent
+SOURCES_FILE = HERE / "conf" / "er_sources.yaml"
+TABLES = ("entity_index", "blocking_index", "entity_links", "entity_aliases", "entity_resolution_stats")
+
+
+class SparkEngine:
+    """`er_core.Engine` on a SparkSession: every step is checkpointed into a temporary view, so the
+    iterative clustering does not grow an ever longer plan."""
+
+    def __init__(self, spark) -> None:
+        self.spark = spark
+        # executors import er_core by name when they normalise
+        spark.sparkContext.addPyFile(str(HERE / "er_core.py"))
+
+    def materialise(self, name: str, sql: str) -> None:
+        self.spark.sql(sql).localCheckpoint(eager=True).createOrReplaceTempView(name)
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        return [r.asDict() for r in self.spark.sql(sql).collect()]
+
+    def load_rows(self, name: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
+        schema = ", ".join(f"{c} {t}" for c, t in columns.items())
+        data = [tuple(r.get(c) for c in columns) for r in rows]
+        self.spark.createDataFrame(data, schema).localCheckpoint(eager=True).createOrReplaceTempView(name)
+
+    def normalise(self, source: str, name: str, fn) -> None:
+        schema = ", ".join(f"{c} string" for c in er_core.NORMALISED)
+        cols = er_core.NORMALISED
+
+        def part(rows):
+            for r in rows:
+                out = fn(r.asDict())
+                if out is not None:
+                    yield tuple(out[c] for c in cols)
+
+        rdd = self.spark.table(source).rdd.mapPartitions(part)
+        self.spark.createDataFrame(rdd, schema).localCheckpoint(eager=True).createOrReplaceTempView(name)
+
+
+def _normaliser(phone_region: str):
+    # a plain function of the record: picklable for the executors
+    def fn(raw: dict[str, Any]):
+        import er_core as core
+
+        return core.normalise_record(raw, phone_region=phone_region)
+
+    return fn
+
+
+def _dedupe_input(engine: SparkEngine) -> None:
+    engine.materialise("er_input", f"""SELECT {er_core.RECORD_COLS} FROM (
+        SELECT *, row_number() OVER (PARTITION BY rid ORDER BY rid) AS _n FROM er_norm) t WHERE _n = 1""")
+
+
+# =============================================================================
+# Catalog mode
+# =============================================================================
+
+
+def load_sources(path: Path) -> dict[str, Any]:
+    import yaml
+
+    doc = yaml.safe_load(path.read_text())
+    for s in doc.get("sources", []):
+        unknown = set(s.get("columns", {})) - set(er_core.INPUT_FIELDS)
+        if unknown:
+            raise SystemExit(f"{path}: source {s.get('source')}: unknown fields {sorted(unknown)}; "
+                             f"fields are {', '.join(er_core.INPUT_FIELDS)}")
+        if "id" not in s.get("columns", {}):
+            raise SystemExit(f"{path}: source {s.get('source')}: columns needs id: <column>")
+    return doc
+
+
+def source_view(spark, doc: dict[str, Any]) -> int:
+    """Temporary view `er_raw` (INPUT_FIELDS as strings) over every configured table that exists."""
+    from icefloe_spark import CATALOG
+
+    parts = []
+    for s in doc["sources"]:
+        table = s["table"]
+        if not spark.catalog.tableExists(f"{CATALOG}.{table}"):
+            log.warning("entity resolution: %s does not exist (yet): source %s skipped", table, s["source"])
+            continue
+        present = {f.name for f in spark.table(f"{CATALOG}.{table}").schema.fields}
+        cols = s["columns"]
+        missing = [c for c in cols.values() if c not in present]
+        if missing:
+            raise SystemExit(f"er_sources.yaml: {table} has no column(s) {missing}; it has {sorted(present)}")
+        select = ", ".join(
+            (f"CAST(`{cols[f]}` AS STRING) AS {f}" if f in cols else f"CAST(NULL AS STRING) AS {f}")
+            for f in er_core.INPUT_FIELDS if f != "source")
+        order = s.get("order_by")
+        rank = f"ORDER BY `{order}` DESC NULLS LAST" if order else "ORDER BY 1"
+        parts.append(f"""
+            SELECT '{s['source']}' AS source, * EXCEPT (_n) FROM (
+              SELECT {select}, row_number() OVER (PARTITION BY `{cols['id']}` {rank}) AS _n
+              FROM {CATALOG}.{table} WHERE `{cols['id']}` IS NOT NULL) t WHERE _n = 1""")
+    if not parts:
+        return 0
+    spark.sql("CREATE OR REPLACE TEMP VIEW er_raw AS " + " UNION ALL ".join(parts))
+    return len(parts)
+
+
+def ensure_tables(spark) -> None:
+    from icefloe_spark import LayerSql
+
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS semantic")
+    for t in TABLES:
+        spark.sql(LayerSql.load("02_semantic", t).ddl)
+
+
+def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
+    from icefloe_spark import spark_session
+
+    doc = load_sources(sources)
+    spark = spark_session("icefloe-entity-resolution")
+    ensure_tables(spark)
+    engine = SparkEngine(spark)
+    if source_view(spark, doc) == 0:
+        log.warning("entity resolution: none of the sources in %s exists; nothing to do", sources)
+        return {"records": 0}
+    engine.normalise("er_raw", "er_norm", _normaliser(doc.get("phone_region", "US")))
+    _dedupe_input(engine)
+    first = mode == "full" or spark.sql("SELECT 1 FROM semantic.entity_index LIMIT 1").count() == 0
+    if not first:
+        cols = ", ".join(er_core.NORMALISED + er_core.STATE_EXTRA + ("first_seen_at", "updated_at"))
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW er_state_records AS SELECT {cols} FROM semantic.entity_index")
+        spark.sql("CREATE OR REPLACE TEMP VIEW er_state_blocking AS "
+                  "SELECT rid, blocking_type, blocking_key FROM semantic.blocking_index")
+        spark.sql("CREATE OR REPLACE TEMP VIEW er_state_links AS SELECT rid_l, rid_r, blocked_on, match_weight, "
+                  "match_probability, explanation FROM semantic.entity_links")
+        spark.sql("CREATE OR REPLACE TEMP VIEW er_state_aliases AS SELECT alias_id, entity_id, merged_at "
+                  "FROM semantic.entity_aliases")
+    params = er_core.Params()
+    run_id = uuid.uuid4().hex[:12]
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    result = er_core.run(engine, params, run_id=run_id, now=now, first_run=first)
+    if result.changed == 0 and not first:
+        log.info("entity resolution: no new or changed records")
+    else:
+        # One commit per table; the index last: a crash before it leaves the same records "changed",
+        # and the next run recomputes them against state that already contains their keys (harmless).
+        spark.sql("INSERT OVERWRITE semantic.entity_links SELECT rid_l, rid_r, blocked_on, match_weight, "
+                  "match_probability, explanation FROM er_links")
+        spark.sql("INSERT OVERWRITE semantic.blocking_index SELECT b.blocking_key, b.blocking_type, r.source, "
+                  "r.source_id, b.rid FROM er_blocking b JOIN er_records r ON r.rid = b.rid")
+        spark.sql("INSERT OVERWRITE semantic.entity_aliases SELECT alias_id, entity_id, merged_at FROM er_aliases")
+        spark.sql("INSERT OVERWRITE semantic.entity_index SELECT * FROM er_records")
+    stats = {"run_id": run_id, "mode": "full" if first else "incremental", "records": result.records,
+             "changed_records": result.changed, "candidate_pairs": result.candidate_pairs,
+             "reduction_ratio": result.reduction_ratio, "matches": result.links_scored_above,
+             "links_total": result.links_total, "clusters_recomputed": result.clusters_recomputed,
+             "entities": result.entities, "largest_cluster": result.largest_entity,
+             "split_clusters": result.split_clusters, "merges": result.merges, "seconds": result.seconds}
+    params_json = json.dumps(params.describe()).replace("'", "''")
+    spark.sql(f"""INSERT INTO semantic.entity_resolution_stats VALUES (
+        '{run_id}', '{stats['mode']}', CAST('{now}' AS TIMESTAMP), {result.records}, {result.changed},
+        {result.candidate_pairs}, {result.reduction_ratio}, {result.links_scored_above}, {result.links_total},
+        {result.clusters_recomputed}, {result.entities}, {result.largest_entity}, {result.split_clusters},
+        {result.merges}, {result.seconds}, '{params_json}')""")
+    return stats
+
+
+# =============================================================================
+# File mode (no catalog): the same method on a file, Spark local mode
+# =============================================================================
+
+
+def run_file(input_file: Path, mapping: str, output_file: Path) -> dict[str, Any]:
+    import os
+
+    from pyspark.sql import SparkSession
+
+    # the Python workers must run in this virtualenv (phonenumbers); read when the JVM starts
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    spark = (SparkSession.builder.appName("icefloe-er-file").master("local[2]")
+             .config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
+             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    spark.sparkContext.setLogLevel("WARN")
+    fields = dict(p.split("=", 1) for p in mapping.split(",") if p)
+    reader = spark.read.option("header", True).csv if input_file.suffix == ".csv" else spark.read.parquet
+    reader(str(input_file)).createOrReplaceTempView("er_file")
+    select = ", ".join(f"CAST(`{fields[f]}` AS STRING) AS {f}" if f in fields else f"CAST(NULL AS STRING) AS {f}"
+                       for f in er_core.INPUT_FIELDS)
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW er_raw AS SELECT {select} FROM er_file")
+    engine = SparkEngine(spark)
+    engine.normalise("er_raw", "er_norm", _normaliser("US"))
+    _dedupe_input(engine)
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    result = er_core.run(engine, er_core.Params(), run_id="file", now=now, first_run=True)
+    import csv
+
+    rows = spark.sql("SELECT source, source_id AS id, entity_id, match_confidence FROM er_records "
+                     "ORDER BY entity_id, source, source_id").collect()
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    with output_file.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["source", "id", "entity_id", "match_confidence"])
+        out.writerows(tuple(r) for r in rows)
+    return {"records": result.records, "entities": result.entities, "candidate_pairs": result.candidate_pairs,
+            "seconds": result.seconds, "output": str(output_file)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", default="incremental", choices=["incremental", "full"])
+    parser.add_argument("--sources", type=Path, default=SOURCES_FILE)
+    parser.add_argument("--input-file", type=Path)
+    parser.add_argument("--map", default="")
+    parser.add_argument("--output-file", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    t0 = time.monotonic()
+    if args.input_file:
+        if not args.output_file or "id=" not in args.map:
+            parser.error("file mode needs --input-file, --map id=...,... and --output-file")
+        result = run_file(args.input_file, args.map, args.output_file)
+    else:
+        result = run_catalog(args.mode, args.sources)
+    log.info("done in %.1fs: %s", time.monotonic() - t0, result)
+    print(f"ICEFLOE_RESULT {result}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

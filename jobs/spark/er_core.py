@@ -1,0 +1,661 @@
+"""Entity resolution, engine-independent: the one implementation both engines run.
+
+Spark (`jobs/spark/entity_resolution.py`, the pipeline) and DuckDB (`icefloe resolve`, one machine)
+execute the same steps:
+
+1. normalise every record with `normalise_record` (pure Python: `phonenumbers` is the only
+   third-party import, loaded lazily) - DuckDB maps it over Arrow rows, Spark over RDD partitions;
+2. block, score and assign ids with the SQL sections of `sql/02_semantic/er_method.sql`, which
+   both engines run as they are (only functions both have, with the same meaning);
+3. weight each comparison level Fellegi-Sunter style, log2(m/u), from `Params` (rendered into
+   SQL), so each link carries the comparisons that made it;
+4. cluster with connected components over links above the threshold, in SQL, and split any cluster
+   larger than `max_cluster_size` by re-adding its links strongest first under the size cap.
+
+The file lives beside the Spark jobs because they must stay self-contained (they run in
+`.venv-spark` and on EMR without the `icefloe` package); the `icefloe` package loads it by path.
+It imports nothing outside the standard library at module level.
+
+Incremental runs: the records that are new or changed are blocked against the existing blocking
+index; only links that can have changed are re-scored (pairs touching a changed record, and pairs
+inside a block whose size crossed a guard), and only the clusters those links touch are
+re-clustered. Scores depend on nothing but the two records and the sizes of the blocks they share,
+so an incremental history gives the same clustering as a full rebuild; ids are kept by `CLAIMS`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import math
+import os
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger("icefloe.er")
+
+SQL_FILE = Path(os.environ.get("ICEFLOE_SQL_DIR", Path(__file__).resolve().parents[2] / "sql")) \
+    / "02_semantic" / "er_method.sql"
+
+#: the fields a person record may map (all optional but `id`)
+INPUT_FIELDS = ("id", "source", "first_name", "last_name", "email", "phone", "street_number", "street",
+                "address_2", "city", "state", "postcode", "dob", "national_id")
+#: the columns of a normalised record, in order
+NORMALISED = ("rid", "source", "source_id", "first_name", "first_name_canon", "last_name", "email", "phone",
+              "street_number", "street", "address_2", "city", "state", "postcode", "dob", "national_id",
+              "record_hash")
+STATE_EXTRA = ("entity_id", "match_confidence")
+
+# =============================================================================
+# Normalisation
+# =============================================================================
+
+#: common English nicknames -> the formal name they stand for (both sides of a comparison are mapped)
+NICKNAMES = {
+    "bill": "william", "billy": "william", "will": "william", "willy": "william", "liam": "william",
+    "bob": "robert", "bobby": "robert", "rob": "robert", "robbie": "robert", "bert": "robert",
+    "dick": "richard", "rick": "richard", "ricky": "richard", "rich": "richard",
+    "jim": "james", "jimmy": "james", "jamie": "james", "mike": "michael", "mick": "michael",
+    "mickey": "michael", "tom": "thomas", "tommy": "thomas", "joe": "joseph", "joey": "joseph",
+    "jack": "john", "johnny": "john", "jon": "john", "chuck": "charles", "charlie": "charles",
+    "dave": "david", "davy": "david", "dan": "daniel", "danny": "daniel", "steve": "stephen",
+    "steven": "stephen", "stevie": "stephen", "ed": "edward", "eddie": "edward", "ted": "edward",
+    "ned": "edward", "tony": "anthony", "andy": "andrew", "drew": "andrew", "matt": "matthew",
+    "chris": "christopher", "kit": "christopher", "nick": "nicholas", "alex": "alexander",
+    "sam": "samuel", "ben": "benjamin", "greg": "gregory", "pete": "peter", "fred": "frederick",
+    "harry": "henry", "hank": "henry", "larry": "lawrence", "jerry": "gerald", "pat": "patrick",
+    "ken": "kenneth", "kenny": "kenneth", "ron": "ronald", "ronnie": "ronald", "don": "donald",
+    "tim": "timothy", "jeff": "jeffrey", "josh": "joshua", "nate": "nathan", "zach": "zachary",
+    "liz": "elizabeth", "beth": "elizabeth", "betty": "elizabeth", "lizzie": "elizabeth",
+    "eliza": "elizabeth", "kate": "katherine", "katie": "katherine", "kathy": "katherine",
+    "cathy": "katherine", "catherine": "katherine", "kathryn": "katherine", "peggy": "margaret",
+    "maggie": "margaret", "meg": "margaret", "jenny": "jennifer", "jen": "jennifer",
+    "sue": "susan", "susie": "susan", "patty": "patricia", "trish": "patricia", "becky": "rebecca",
+    "debbie": "deborah", "deb": "deborah", "mandy": "amanda", "vicky": "victoria", "abby": "abigail",
+    "annie": "anne", "ann": "anne", "jo": "josephine", "sandy": "sandra", "chrissy": "christine",
+    "nancy": "anne", "polly": "mary", "molly": "mary", "sally": "sarah", "sara": "sarah",
+}
+
+#: street-type words -> their postal abbreviation
+STREET_TYPES = {
+    "street": "st", "road": "rd", "avenue": "ave", "av": "ave", "boulevard": "blvd", "drive": "dr",
+    "lane": "ln", "court": "ct", "place": "pl", "terrace": "tce", "crescent": "cres", "circuit": "cct",
+    "highway": "hwy", "parade": "pde", "square": "sq", "close": "cl", "way": "way", "north": "n",
+    "south": "s", "east": "e", "west": "w", "apartment": "apt", "suite": "ste", "unit": "unit",
+}
+
+#: providers where dots in the local part and a "+tag" never change the mailbox
+_DOTLESS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+#: providers that deliver "name+tag" to "name" (dots are significant there)
+_PLUS_TAGS = {"outlook.com", "hotmail.com", "live.com", "icloud.com", "me.com", "fastmail.com",
+              "protonmail.com", "proton.me", "pm.me"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _cached(fn):
+    """Field values repeat a lot (names, streets, cities): normalise each distinct value once."""
+    return functools.lru_cache(maxsize=1 << 18)(fn)
+
+
+@_cached
+def fold(value: Any) -> str | None:
+    """Unicode-fold a free-text value: accents removed, case-folded, punctuation to spaces, trimmed."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        value = int(value) if value.is_integer() else value
+    text = unicodedata.normalize("NFKD", str(value))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"[^0-9a-z]+", " ", text).strip()
+    return text or None
+
+
+@_cached
+def norm_name(value: Any) -> str | None:
+    """A name as one folded token ("O'Neil-Smith" -> "oneilsmith")."""
+    text = fold(value)
+    return text.replace(" ", "") if text else None
+
+
+def canon_first_name(name: str | None) -> str | None:
+    return NICKNAMES.get(name, name) if name else None
+
+
+@_cached
+def norm_email(value: Any) -> str | None:
+    """Lower case; Gmail without dots and +tag; +tag dropped where the provider ignores it."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if not _EMAIL.match(text):
+        return None
+    local, domain = text.rsplit("@", 1)
+    if domain in _DOTLESS:
+        domain = _DOTLESS[domain]
+        local = local.split("+", 1)[0].replace(".", "")
+    elif domain in _PLUS_TAGS:
+        local = local.split("+", 1)[0]
+    return f"{local}@{domain}" if local else None
+
+
+@functools.lru_cache(maxsize=1)
+def _phonenumbers():
+    try:
+        import phonenumbers
+    except ImportError as exc:  # pragma: no cover - both virtualenvs pin it
+        raise ImportError("entity resolution needs `phonenumbers`: `make venvs` (it is in requirements/*.txt)") \
+            from exc
+    return phonenumbers
+
+
+@_cached
+def norm_phone(value: Any, region: str = "US") -> str | None:
+    """E.164 ("+14155552671") if `phonenumbers` finds a possible number, else None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        text = str(int(value))
+    if len(re.sub(r"\D", "", text)) < 6:
+        return None
+    pn = _phonenumbers()
+    try:
+        parsed = pn.parse(text, region)
+    except pn.NumberParseException:
+        return None
+    if not pn.is_possible_number(parsed):
+        return None
+    return pn.format_number(parsed, pn.PhoneNumberFormat.E164)
+
+
+@_cached
+def norm_street(value: Any) -> str | None:
+    text = fold(value)
+    if not text:
+        return None
+    return " ".join(STREET_TYPES.get(w, w) for w in text.split())
+
+
+@_cached
+def norm_code(value: Any) -> str | None:
+    """Postcodes, street numbers, national ids: folded, no spaces."""
+    text = fold(value)
+    return text.replace(" ", "") if text else None
+
+
+@_cached
+def norm_dob(value: Any) -> str | None:
+    """A date of birth as 8 digits YYYYMMDD; invalid calendar dates are kept (typos still compare)."""
+    if value is None:
+        return None
+    if isinstance(value, (datetime, date)):
+        return value.strftime("%Y%m%d")
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        value = int(value)
+    text = str(value).strip()
+    parts = re.split(r"[^0-9]+", text)
+    parts = [p for p in parts if p]
+    if len(parts) == 1 and len(parts[0]) == 8:
+        return parts[0]
+    if len(parts) >= 3:
+        a, b, c = parts[:3]
+        if len(a) == 4:  # year first: YYYY-MM-DD
+            y, m, d = a, b, c
+        elif len(c) == 4:  # year last: DD/MM/YYYY unless the middle cannot be a month
+            y, m, d = (c, a, b) if int(b) > 12 else (c, b, a)
+        else:
+            return None
+        return f"{y}{int(m):02d}{int(d):02d}"[:8]
+    return None
+
+
+def record_hash(values: Iterable[Any]) -> str:
+    return hashlib.md5("\x1f".join("" if v is None else str(v) for v in values).encode()).hexdigest()
+
+
+def normalise_record(raw: dict[str, Any], default_source: str = "records", phone_region: str = "US") \
+        -> dict[str, Any] | None:
+    """One input record (keys from INPUT_FIELDS, any may be missing) -> a row of NORMALISED.
+
+    Returns None for a record without an id (it cannot be linked back).
+    """
+    source_id = raw.get("id")
+    if source_id is None or (isinstance(source_id, float) and math.isnan(source_id)):
+        return None
+    if isinstance(source_id, float) and source_id.is_integer():
+        source_id = int(source_id)
+    source_id = str(source_id).strip()
+    source = fold(raw.get("source")) or default_source
+    first = norm_name(raw.get("first_name"))
+    row = {
+        "rid": f"{source}|{source_id}",
+        "source": source,
+        "source_id": source_id,
+        "first_name": first,
+        "first_name_canon": canon_first_name(first),
+        "last_name": norm_name(raw.get("last_name")),
+        "email": norm_email(raw.get("email")),
+        "phone": norm_phone(raw.get("phone"), phone_region),
+        "street_number": norm_code(raw.get("street_number")),
+        "street": norm_street(raw.get("street")),
+        "address_2": norm_street(raw.get("address_2")),
+        "city": fold(raw.get("city")),
+        "state": fold(raw.get("state")),
+        "postcode": norm_code(raw.get("postcode")),
+        "dob": norm_dob(raw.get("dob")),
+        "national_id": norm_code(raw.get("national_id")),
+    }
+    row["record_hash"] = record_hash(row[c] for c in NORMALISED[:-1])
+    return row
+
+
+# =============================================================================
+# Parameters: Fellegi-Sunter m and u per comparison level
+# =============================================================================
+
+#: (m, u) per level: m = P(level | same person), u = P(level | different people). Set from what
+#: these fields look like in person data (u from the number of distinct values a field takes, m from
+#: typical entry-error rates), not fitted to any benchmark's labels. A level not listed weighs 0.
+DEFAULT_LEVELS: dict[str, dict[str, tuple[float, float]]] = {
+    "email": {"exact": (0.90, 1e-6), "different": (0.15, 1.0)},
+    "phone": {"exact": (0.85, 1e-5), "different": (0.15, 1.0)},
+    "national_id": {"exact": (0.88, 1e-6), "typo": (0.06, 1e-4), "two_typos": (0.03, 1e-3),
+                    "different": (0.03, 1.0)},
+    "first_name": {"exact": (0.84, 0.01), "nickname": (0.03, 0.002), "swapped": (0.02, 5e-4),
+                   "fuzzy": (0.07, 0.004), "initial": (0.01, 0.03), "different": (0.03, 0.95)},
+    "last_name": {"exact": (0.86, 0.005), "swapped": (0.02, 5e-4), "fuzzy": (0.08, 0.003),
+                  "different": (0.04, 0.99)},
+    "dob": {"exact": (0.88, 5e-5), "day_month_swapped": (0.02, 1e-4), "typo": (0.06, 1e-3),
+            "two_typos": (0.02, 0.01), "different": (0.02, 0.99)},
+    "street_number": {"exact": (0.88, 0.02), "different": (0.12, 0.98)},
+    "street": {"exact": (0.85, 0.001), "fuzzy": (0.09, 5e-4), "different": (0.06, 0.998)},
+    "address_2": {"exact": (0.80, 0.005), "fuzzy": (0.10, 0.001), "different": (0.10, 0.994)},
+    "city": {"exact": (0.85, 0.01), "fuzzy": (0.09, 0.002), "different": (0.06, 0.99)},
+    "state": {"exact": (0.95, 0.15), "different": (0.05, 0.85)},
+    "postcode": {"exact": (0.88, 0.002), "typo": (0.07, 0.02), "different": (0.05, 0.978)},
+}
+#: address fields are correlated (same street -> same city, state, postcode): their summed
+#: evidence is capped so a household or a block of flats is not one person by address alone
+ADDRESS = ("street_number", "street", "address_2", "city", "state", "postcode")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything that decides a resolution. Two runs with equal Params and records agree."""
+
+    levels: dict[str, dict[str, tuple[float, float]]] = field(default_factory=lambda: DEFAULT_LEVELS)
+    #: probability that two records drawn at random are the same person (Fellegi-Sunter lambda),
+    #: fixed rather than estimated so a score never depends on how many records there are
+    prior: float = 1e-4
+    #: a link needs a match probability of at least this
+    threshold: float = 0.5
+    address_cap: float = 20.0
+    max_block_size: int = 200
+    max_key_frequency: int = 5
+    max_cluster_size: int = 25
+
+    def weight(self, comparison: str, level: str) -> float:
+        m, u = self.levels[comparison][level]
+        return math.log2(m / u)
+
+    @property
+    def prior_weight(self) -> float:
+        return math.log2(self.prior / (1 - self.prior))
+
+    @property
+    def threshold_weight(self) -> float:
+        return math.log2(self.threshold / (1 - self.threshold))
+
+    def describe(self) -> dict[str, Any]:
+        return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap,
+                "max_block_size": self.max_block_size, "max_key_frequency": self.max_key_frequency,
+                "max_cluster_size": self.max_cluster_size,
+                "weights": {c: {lv: round(self.weight(c, lv), 2) for lv in lvs} for c, lvs in self.levels.items()}}
+
+
+# =============================================================================
+# SQL
+# =============================================================================
+
+
+@functools.lru_cache(maxsize=4)
+def _sections(path: Path = SQL_FILE) -> dict[str, str]:
+    parts = re.split(r"^--\s*====\s+([A-Z_]+)\s+=*\s*$", path.read_text(), flags=re.M)
+    # comment lines dropped: they may name {placeholders} without filling them
+    return {parts[i]: "\n".join(ln for ln in parts[i + 1].splitlines() if not ln.lstrip().startswith("--"))
+            .strip().rstrip(";") for i in range(1, len(parts), 2)}
+
+
+def method_sql(section: str, **values: Any) -> str:
+    """A section of er_method.sql with its {placeholders} filled in."""
+    text = _sections()[section]
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(value))
+    missing = re.findall(r"\{([a-z_]+)\}", text)
+    if missing:
+        raise ValueError(f"er_method.sql section {section}: no value for {missing}")
+    return text
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def score_sql(params: Params, levels_table: str = "er_levels") -> str:
+    """Weights, match probability and the explanation of each scored pair, from the levels table."""
+    terms, addr, why = [], [], []
+    for comp, levels in params.levels.items():
+        cases = " ".join(f"WHEN {_lit(lv)} THEN {params.weight(comp, lv):.6f}" for lv in levels)
+        expr = f"(CASE {comp} {cases} ELSE 0.0 END)"
+        (addr if comp in ADDRESS else terms).append(expr)
+        text = " ".join(f"WHEN {_lit(lv)} THEN {_lit(f'{comp}={lv}({params.weight(comp, lv):+.1f})')}"
+                        for lv in levels)
+        why.append(f"(CASE {comp} {text} ELSE CASE WHEN {comp} IS NOT NULL THEN concat('{comp}=', {comp}, '(+0.0)') END END)")
+    weight = (f"{params.prior_weight:.6f} + " + " + ".join(terms)
+              + f" + least({' + '.join(addr)}, {params.address_cap:.6f})")
+    return f"""
+        SELECT rid_l, rid_r, blocked_on, match_weight,
+               1.0 / (1.0 + power(2.0, -match_weight)) AS match_probability, explanation
+        FROM (
+          SELECT rid_l, rid_r, blocked_on, CAST({weight} AS DOUBLE) AS match_weight,
+                 concat_ws(', ', {', '.join(why)}) AS explanation
+          FROM {levels_table}
+        ) s"""
+
+
+# =============================================================================
+# Engines
+# =============================================================================
+
+
+class Engine(Protocol):
+    """What the method needs from an engine (DuckDB or Spark)."""
+
+    def materialise(self, name: str, sql: str) -> None:
+        """Evaluate `sql` once into a temporary table (or cached view) called `name`."""
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        """Collect a (small) result to Python."""
+
+    def load_rows(self, name: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
+        """A temporary table from Python rows; `columns` maps name -> 'string'|'double'|'bigint'."""
+
+    def normalise(self, source: str, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> None:
+        """Temporary table `name` (columns NORMALISED) = `fn` over the rows of `source` (INPUT_FIELDS)."""
+
+
+# =============================================================================
+# The run
+# =============================================================================
+
+RECORD_COLS = ", ".join(NORMALISED)
+
+
+@dataclass
+class RunResult:
+    records: int
+    changed: int
+    candidate_pairs: int
+    links_scored_above: int
+    links_total: int
+    clusters_recomputed: int
+    entities: int
+    largest_entity: int
+    split_clusters: int
+    merges: int
+    seconds: float
+    phases: dict[str, float]
+
+    @property
+    def reduction_ratio(self) -> float:
+        total = self.records * (self.records - 1) / 2
+        return 1.0 - self.candidate_pairs / total if total else 1.0
+
+
+def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: bool = False,
+        progress: Callable[[str], None] | None = None) -> RunResult:
+    """Resolve the normalised batch `er_input` against the state, writing the new state.
+
+    Reads (temporary tables or views): `er_input` (NORMALISED), `er_state_records`
+    (NORMALISED + entity_id, match_confidence, first_seen_at, updated_at), `er_state_blocking`
+    (rid, blocking_type, blocking_key), `er_state_links` (rid_l, rid_r, blocked_on, match_weight,
+    match_probability, explanation), `er_state_aliases` (alias_id, entity_id, merged_at).
+    With `first_run` the state is taken as empty and not read.
+    Writes: `er_records`, `er_blocking`, `er_links`, `er_aliases` (the new state, whole), and
+    `er_changed` (rids whose entity or confidence was recomputed this run).
+    """
+    say = progress or (lambda msg: log.info("%s", msg))
+    t0 = time.monotonic()
+    phases: dict[str, float] = {}
+
+    def phase(name: str, start: float) -> float:
+        phases[name] = round(time.monotonic() - start, 3)
+        return time.monotonic()
+
+    tick = time.monotonic()
+    if first_run:
+        engine.materialise("er_changed_in", "SELECT rid FROM er_input")
+        engine.materialise("er_batch", f"SELECT {RECORD_COLS} FROM er_input")
+        engine.materialise("er_records_base", f"SELECT {RECORD_COLS}, CAST(NULL AS STRING) AS entity_id, "
+                           f"CAST(NULL AS DOUBLE) AS match_confidence, CAST('{now}' AS TIMESTAMP) AS first_seen_at, "
+                           f"CAST('{now}' AS TIMESTAMP) AS updated_at FROM er_input")
+    else:
+        engine.materialise("er_changed_in", """
+            SELECT i.rid FROM er_input i LEFT JOIN er_state_records s ON s.rid = i.rid
+            WHERE s.rid IS NULL OR s.record_hash <> i.record_hash""")
+        engine.materialise("er_batch", f"SELECT i.* FROM er_input i JOIN er_changed_in c ON c.rid = i.rid")
+        cols = ", ".join(f"b.{c}" for c in NORMALISED)
+        engine.materialise("er_records_base", f"""
+            SELECT s.* FROM er_state_records s LEFT JOIN er_changed_in c ON c.rid = s.rid WHERE c.rid IS NULL
+            UNION ALL
+            SELECT {cols}, s.entity_id, s.match_confidence,
+                   coalesce(s.first_seen_at, CAST('{now}' AS TIMESTAMP)) AS first_seen_at,
+                   CAST('{now}' AS TIMESTAMP) AS updated_at
+            FROM er_batch b LEFT JOIN er_state_records s ON s.rid = b.rid""")
+    changed = engine.rows("SELECT count(*) AS n FROM er_changed_in")[0]["n"]
+    total = engine.rows("SELECT count(*) AS n FROM er_records_base")[0]["n"]
+    say(f"{total} records, {changed} new or changed")
+    engine.materialise("er_records", "SELECT * FROM er_records_base")
+
+    # ---- blocking --------------------------------------------------------------------------------
+    engine.materialise("er_batch_keys", method_sql("BLOCKING_KEYS"))
+    if first_run:
+        engine.materialise("er_blocking", "SELECT * FROM er_batch_keys")
+    else:
+        engine.materialise("er_blocking", """
+            SELECT s.rid, s.blocking_type, s.blocking_key FROM er_state_blocking s
+            LEFT JOIN er_changed_in c ON c.rid = s.rid WHERE c.rid IS NULL
+            UNION ALL SELECT rid, blocking_type, blocking_key FROM er_batch_keys""")
+    engine.materialise("er_block_sizes", method_sql("BLOCK_SIZES"))
+    engine.materialise("er_focus_rids", "SELECT rid FROM er_changed_in")
+    g1, g2 = params.max_key_frequency, params.max_block_size
+
+    def klass(col: str) -> str:
+        return f"(CASE WHEN {col} > {g2} THEN 2 WHEN {col} > {g1} THEN 1 ELSE 0 END)"
+
+    if first_run:
+        engine.materialise("er_focus_pairs", "SELECT rid AS rid_l, rid AS rid_r FROM er_changed_in WHERE 1 = 0")
+    else:
+        # blocks of changed records whose size crossed a guard: every pair inside is re-decided
+        engine.materialise("er_dirty_blocks", """
+            SELECT DISTINCT s.blocking_type, s.blocking_key FROM er_state_blocking s JOIN er_changed_in c ON c.rid = s.rid
+            UNION SELECT DISTINCT blocking_type, blocking_key FROM er_batch_keys""")
+        engine.materialise("er_flipped_blocks", f"""
+            SELECT d.blocking_type, d.blocking_key FROM er_dirty_blocks d
+            LEFT JOIN (SELECT s.blocking_type, s.blocking_key, count(*) AS n FROM er_state_blocking s
+                       JOIN er_dirty_blocks d2 ON d2.blocking_type = s.blocking_type AND d2.blocking_key = s.blocking_key
+                       GROUP BY s.blocking_type, s.blocking_key) o
+              ON o.blocking_type = d.blocking_type AND o.blocking_key = d.blocking_key
+            LEFT JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key
+            WHERE {klass('coalesce(o.n, 0)')} <> {klass('coalesce(n.n, 0)')}""")
+        engine.materialise("er_focus_pairs", """
+            SELECT DISTINCT l.rid AS rid_l, r.rid AS rid_r FROM (
+              SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking b
+              UNION SELECT s.rid, s.blocking_type, s.blocking_key FROM er_state_blocking s) l
+            JOIN (
+              SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking b
+              UNION SELECT s.rid, s.blocking_type, s.blocking_key FROM er_state_blocking s) r
+              ON l.blocking_type = r.blocking_type AND l.blocking_key = r.blocking_key AND l.rid < r.rid
+            JOIN er_flipped_blocks f ON f.blocking_type = l.blocking_type AND f.blocking_key = l.blocking_key""")
+    engine.materialise("er_pairs", method_sql("CANDIDATE_PAIRS_ALL" if first_run else "CANDIDATE_PAIRS_FOCUS",
+                                              max_block_size=params.max_block_size,
+                                              max_key_frequency=params.max_key_frequency))
+    pairs = engine.rows("SELECT count(*) AS n FROM er_pairs")[0]["n"]
+    say(f"blocking: {pairs} candidate pairs")
+    tick = phase("blocking", tick)
+
+    # ---- scoring ---------------------------------------------------------------------------------
+    engine.materialise("er_levels", method_sql("COMPARISON_LEVELS", max_key_frequency=params.max_key_frequency))
+    engine.materialise("er_new_links", score_sql(params) + f" WHERE match_weight >= {params.threshold_weight:.6f}")
+    above = engine.rows("SELECT count(*) AS n FROM er_new_links")[0]["n"]
+    say(f"scoring: {above} links at match probability >= {params.threshold}")
+    if first_run:
+        engine.materialise("er_removed_links", "SELECT rid_l, rid_r FROM er_new_links WHERE 1 = 0")
+        engine.materialise("er_links", "SELECT * FROM er_new_links")
+    else:
+        engine.materialise("er_removed_links", """
+            SELECT s.rid_l, s.rid_r FROM er_state_links s
+            LEFT JOIN er_changed_in a ON a.rid = s.rid_l
+            LEFT JOIN er_changed_in b ON b.rid = s.rid_r
+            LEFT JOIN er_focus_pairs f ON f.rid_l = s.rid_l AND f.rid_r = s.rid_r
+            WHERE a.rid IS NOT NULL OR b.rid IS NOT NULL OR f.rid_l IS NOT NULL""")
+        engine.materialise("er_links", """
+            SELECT s.* FROM er_state_links s
+            LEFT JOIN er_removed_links x ON x.rid_l = s.rid_l AND x.rid_r = s.rid_r WHERE x.rid_l IS NULL
+            UNION ALL SELECT * FROM er_new_links""")
+    tick = phase("scoring", tick)
+
+    # ---- clustering ------------------------------------------------------------------------------
+    if first_run:
+        engine.materialise("er_affected", "SELECT rid, entity_id FROM er_records")
+    else:
+        engine.materialise("er_touched", """
+            SELECT rid FROM er_changed_in
+            UNION SELECT rid_l FROM er_removed_links UNION SELECT rid_r FROM er_removed_links
+            UNION SELECT rid_l FROM er_new_links UNION SELECT rid_r FROM er_new_links""")
+        engine.materialise("er_affected", """
+            SELECT r.rid, r.entity_id FROM er_records r
+            LEFT JOIN er_touched t ON t.rid = r.rid
+            LEFT JOIN (SELECT DISTINCT r2.entity_id FROM er_records r2 JOIN er_touched t2 ON t2.rid = r2.rid
+                       WHERE r2.entity_id IS NOT NULL) e ON e.entity_id = r.entity_id
+            WHERE t.rid IS NOT NULL OR e.entity_id IS NOT NULL""")
+    engine.materialise("er_edges", """
+        SELECT a, b, w FROM (
+          SELECT l.rid_l AS a, l.rid_r AS b, l.match_weight AS w FROM er_links l
+          UNION ALL SELECT l.rid_r AS a, l.rid_l AS b, l.match_weight AS w FROM er_links l) e
+        JOIN er_affected x ON x.rid = e.a""")
+    engine.materialise("er_labels", "SELECT rid, rid AS cid FROM er_affected")
+    for step in range(1, 200):
+        engine.materialise("er_labels_next", method_sql("PROPAGATE_LABELS"))
+        moved = engine.rows("""SELECT count(*) AS n FROM er_labels_next n JOIN er_labels o ON o.rid = n.rid
+                               WHERE o.cid <> n.cid""")[0]["n"]
+        engine.materialise("er_labels", "SELECT * FROM er_labels_next")
+        if moved == 0:
+            break
+    affected = engine.rows("SELECT count(*) AS n, count(DISTINCT cid) AS c FROM er_labels")[0]
+    split = _split_oversized(engine, params)
+    say(f"clustering: {affected['n']} records re-clustered in {step} steps, {split} oversized clusters split")
+    tick = phase("clustering", tick)
+
+    # ---- stable ids ------------------------------------------------------------------------------
+    engine.materialise("er_prev", "SELECT rid, entity_id FROM er_affected")
+    engine.materialise("er_claims", method_sql("CLAIMS"))
+    if first_run:
+        engine.materialise("er_taken_ids", "SELECT entity_id FROM er_claims WHERE 1 = 0")
+    else:
+        engine.materialise("er_taken_ids", """
+            SELECT entity_id FROM er_records WHERE entity_id IS NOT NULL
+            UNION SELECT alias_id AS entity_id FROM er_state_aliases""")
+    engine.materialise("er_assign", method_sql("ENTITY_IDS", run_id=run_id))
+    engine.materialise("er_confidence", """
+        SELECT x.rid, max(e.w) AS w FROM er_edges e
+        JOIN er_clusters x ON x.rid = e.a JOIN er_clusters y ON y.rid = e.b AND y.cid = x.cid
+        GROUP BY x.rid""")
+    engine.materialise("er_changed", """
+        SELECT a.rid, a.entity_id, 1.0 / (1.0 + power(2.0, -c.w)) AS match_confidence
+        FROM er_assign a LEFT JOIN er_confidence c ON c.rid = a.rid""")
+    engine.materialise("er_records", """
+        SELECT r.rid, r.source, r.source_id, r.first_name, r.first_name_canon, r.last_name, r.email, r.phone,
+               r.street_number, r.street, r.address_2, r.city, r.state, r.postcode, r.dob, r.national_id,
+               r.record_hash, coalesce(c.entity_id, r.entity_id) AS entity_id,
+               CASE WHEN c.rid IS NOT NULL THEN c.match_confidence ELSE r.match_confidence END AS match_confidence,
+               r.first_seen_at, r.updated_at
+        FROM er_records_base r LEFT JOIN er_changed c ON c.rid = r.rid""")
+    # a merged entity id becomes an alias of the id that survived it; earlier aliases follow along
+    engine.materialise("er_new_aliases", f"""
+        SELECT DISTINCT k.entity_id AS alias_id, a.entity_id, CAST('{now}' AS TIMESTAMP) AS merged_at
+        FROM er_claims k JOIN er_assign a ON a.cid = k.cid
+        WHERE NOT k.kept""")
+    if first_run:
+        engine.materialise("er_aliases", "SELECT * FROM er_new_aliases")
+    else:
+        engine.materialise("er_aliases", """
+            SELECT s.alias_id, coalesce(n.entity_id, s.entity_id) AS entity_id, s.merged_at
+            FROM er_state_aliases s
+            LEFT JOIN er_new_aliases n ON n.alias_id = s.entity_id
+            LEFT JOIN (SELECT DISTINCT entity_id FROM er_assign) live ON live.entity_id = s.alias_id
+            WHERE live.entity_id IS NULL
+            UNION ALL SELECT * FROM er_new_aliases""")
+    merges = engine.rows("SELECT count(*) AS n FROM er_new_aliases")[0]["n"]
+    links_total = engine.rows("SELECT count(*) AS n FROM er_links")[0]["n"]
+    ent = engine.rows("""SELECT count(*) AS entities, max(n) AS largest FROM
+                         (SELECT entity_id, count(*) AS n FROM er_records GROUP BY entity_id) t""")[0]
+    phase("ids", tick)
+    result = RunResult(records=total, changed=changed, candidate_pairs=pairs, links_scored_above=above,
+                       links_total=links_total, clusters_recomputed=affected["c"], entities=ent["entities"],
+                       largest_entity=ent["largest"] or 0, split_clusters=split, merges=merges,
+                       seconds=round(time.monotonic() - t0, 3), phases=phases)
+    say(f"{result.entities} entities (largest {result.largest_entity}), {merges} merges, in {result.seconds:.1f}s")
+    return result
+
+
+def _split_oversized(engine: Engine, params: Params) -> int:
+    """Writes `er_clusters` (rid, cid): the components, with any larger than `max_cluster_size`
+    rebuilt from its links strongest first, a link joining only clusters whose union fits."""
+    big = engine.rows(f"""SELECT cid, count(*) AS n FROM er_labels GROUP BY cid
+                          HAVING count(*) > {params.max_cluster_size}""")
+    if not big:
+        engine.materialise("er_clusters", "SELECT rid, cid FROM er_labels")
+        return 0
+    engine.load_rows("er_big", [{"cid": r["cid"]} for r in big], {"cid": "string"})
+    members = engine.rows("SELECT l.rid, l.cid FROM er_labels l JOIN er_big b ON b.cid = l.cid")
+    edges = engine.rows("""SELECT e.a, e.b, e.w FROM er_edges e JOIN er_labels l ON l.rid = e.a
+                           JOIN er_big b ON b.cid = l.cid WHERE e.a < e.b""")
+    parent = {m["rid"]: m["rid"] for m in members}
+    size = dict.fromkeys(parent, 1)
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for e in sorted(edges, key=lambda e: (-e["w"], e["a"], e["b"])):
+        ra, rb = find(e["a"]), find(e["b"])
+        if ra != rb and size[ra] + size[rb] <= params.max_cluster_size:
+            ra, rb = min(ra, rb), max(ra, rb)
+            parent[rb] = ra
+            size[ra] += size[rb]
+    groups: dict[str, list[str]] = {}
+    for rid in parent:
+        groups.setdefault(find(rid), []).append(rid)
+    rows = [{"rid": rid, "cid": min(g)} for g in groups.values() for rid in g]
+    engine.load_rows("er_split", rows, {"rid": "string", "cid": "string"})
+    engine.materialise("er_clusters", """
+        SELECT l.rid, coalesce(s.cid, l.cid) AS cid FROM er_labels l LEFT JOIN er_split s ON s.rid = l.rid""")
+    log.warning("anti-chaining: %d clusters above %d records split into %d", len(big), params.max_cluster_size,
+                len(groups))
+    return len(big)

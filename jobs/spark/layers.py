@@ -1,0 +1,224 @@
+"""Core, analytics and marts: staging.* -> core.* -> analytics.* -> marts.*, incrementally by changed keys.
+
+    layers.py --table core.orders [--mode incremental|full]
+    layers.py --layer core|analytics|marts
+    layers.py --all
+
+Every model is one SQL file (sql/03_core, sql/04_analytics, sql/05_marts) with a DDL, a TRANSFORM
+(the whole table from its upstream views) and a CHANGED_KEYS section (which target keys an upstream
+change touches). Upstream tables are read at pinned snapshots: `<schema>_<table>` is the upstream at
+its current snapshot, `<schema>_<table>__prev` at the snapshot the model last covered, and
+`delta_<schema>_<table>` holds the rows that differ between the two, old and new versions both
+(changes, inserts and deletions alike: MERGE targets cannot be read as appends, invariant 3).
+
+An incremental run recomputes the TRANSFORM only for the changed keys and MERGEs the result:
+updated keys are updated, new keys inserted, keys that no longer produce a row deleted. So for any
+sequence of runs the table equals a full rebuild (invariant 4). The watermarks (one per upstream)
+advance in one commit after the MERGE has committed (invariant 2).
+
+Entity ids: if `semantic.entity_index` (entity_id, source, source_id) exists, the view `entity_map`
+comes from it; otherwise exact matching on the normalised email stands in (entity_id = hash of the
+email), see sql/03_core/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+
+from icefloe_spark import (
+    CATALOG,
+    LayerSql,
+    current_snapshot,
+    ensure_watermarks,
+    read_watermarks,
+    table_columns,
+    table_exists,
+    write_watermarks,
+)
+
+log = logging.getLogger("icefloe.spark.layers")
+
+ENTITY_INDEX = "semantic.entity_index"
+ENTITY_SOURCES = ("staging.stg_shopify_customers", "staging.stg_stripe_customers", "staging.stg_hubspot_contacts")
+AUDIT_COLUMNS = ("_staged_at", "_built_at")
+
+
+@dataclass(frozen=True)
+class Model:
+    table: str
+    keys: tuple[str, ...]
+    upstream: tuple[str, ...]
+    uses_entities: bool = False
+
+    @property
+    def layer_dir(self) -> str:
+        return {"core": "03_core", "analytics": "04_analytics", "marts": "05_marts"}[self.table.split(".")[0]]
+
+
+#: in dependency order
+MODELS: tuple[Model, ...] = (
+    Model("core.customers", ("entity_id",), (), uses_entities=True),
+    Model("core.orders", ("order_id",), ("staging.stg_shopify_orders",), uses_entities=True),
+    Model("core.payments", ("payment_id",), ("staging.stg_stripe_charges", "staging.stg_stripe_refunds",
+                                             "staging.stg_stripe_disputes"), uses_entities=True),
+    Model("analytics.customer_metrics", ("entity_id",), ("core.orders", "core.payments")),
+    Model("analytics.order_summary", ("order_date", "channel", "region"), ("core.orders",)),
+    Model("analytics.payment_metrics", ("payment_date", "payment_method"), ("core.payments",)),
+    Model("marts.customer_360", ("entity_id",), ("core.customers", "analytics.customer_metrics")),
+    Model("marts.sales_dashboard_daily", ("date",), ("analytics.order_summary", "analytics.payment_metrics",
+                                                     "analytics.customer_metrics")),
+)
+BY_NAME = {m.table: m for m in MODELS}
+
+#: exact email matching, the stand-in for semantic.entity_index (same columns)
+EMAIL_ENTITY_MAP = """
+SELECT source, source_id, concat('ent_', substr(sha2(coalesce(email_norm, concat(source, ':', source_id)), 256), 1, 24))
+         AS entity_id
+FROM (
+  SELECT 'shopify' AS source, customer_id AS source_id, lower(trim(email)) AS email_norm FROM staging_stg_shopify_customers{s}
+  UNION ALL
+  SELECT 'stripe', customer_id, lower(trim(email)) FROM staging_stg_stripe_customers{s}
+  UNION ALL
+  SELECT 'hubspot', contact_id, lower(trim(email)) FROM staging_stg_hubspot_contacts{s}
+)
+WHERE source_id IS NOT NULL
+"""
+
+
+def view_name(table: str) -> str:
+    return table.replace(".", "_")
+
+
+def upstreams(model: Model, spark) -> list[str]:
+    ups = list(model.upstream)
+    if model.uses_entities:
+        ups += [*ENTITY_SOURCES]
+        if table_exists(spark, ENTITY_INDEX):
+            ups.append(ENTITY_INDEX)
+    return list(dict.fromkeys(ups))
+
+
+def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
+    """`<view>` at snap, `<view>__prev` at prev (empty when None) and `delta_<view>`."""
+    name, full = view_name(table), f"{CATALOG}.{table}"
+    at = f"VERSION AS OF {snap}" if snap is not None else ""
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {full} {at}")
+    if prev is not None:
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW {name}__prev AS SELECT * FROM {full} VERSION AS OF {prev}")
+    else:
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW {name}__prev AS SELECT * FROM {full} {at} WHERE false")
+    new_cols = [f.name for f in spark.table(name).schema.fields]
+    old_cols = {f.name for f in spark.table(f"{name}__prev").schema.fields}
+    common = ", ".join(c for c in new_cols if c in old_cols and c not in AUDIT_COLUMNS)
+    if prev == snap:
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW delta_{name} AS SELECT * FROM {name} WHERE false")
+    else:
+        spark.sql(f"""CREATE OR REPLACE TEMP VIEW delta_{name} AS
+            (SELECT {common} FROM {name} EXCEPT SELECT {common} FROM {name}__prev)
+            UNION ALL
+            (SELECT {common} FROM {name}__prev EXCEPT SELECT {common} FROM {name})""")
+
+
+def _entity_views(spark) -> None:
+    if table_exists(spark, ENTITY_INDEX):
+        for suffix in ("", "__prev"):
+            spark.sql(f"CREATE OR REPLACE TEMP VIEW entity_map{suffix} AS "
+                      f"SELECT source, source_id, entity_id FROM semantic_entity_index{suffix}")
+    else:
+        for suffix in ("", "__prev"):
+            spark.sql(f"CREATE OR REPLACE TEMP VIEW entity_map{suffix} AS {EMAIL_ENTITY_MAP.format(s=suffix)}")
+    # source records whose entity changed (either side), and their entities before and after
+    spark.sql("""CREATE OR REPLACE TEMP VIEW entity_map_delta AS
+        (SELECT * FROM entity_map EXCEPT SELECT * FROM entity_map__prev)
+        UNION ALL (SELECT * FROM entity_map__prev EXCEPT SELECT * FROM entity_map)""")
+
+
+def run(spark, model: Model, mode: str = "incremental") -> dict:
+    sql = LayerSql.load(model.layer_dir, model.table.split(".")[1])
+    spark.sql(sql.ddl)
+    ensure_watermarks(spark)
+    ups = upstreams(model, spark)
+    for up in ups:
+        if not table_exists(spark, up):
+            raise SystemExit(f"{model.table} needs {up}, which does not exist: run the jobs above it first "
+                             f"(staging.py --all, then layers.py in order)")
+    snaps = {up: current_snapshot(spark, up) for up in ups}
+    marks = read_watermarks(spark, model.table)
+    full = (mode == "full" or any(up not in marks for up in ups if snaps[up] is not None)
+            or current_snapshot(spark, model.table) is None)
+    result = {"table": model.table, "mode": "full" if full else "incremental", "changed_keys": None,
+              "rows": 0}
+    if not full and all(marks.get(up) == snaps[up] for up in ups):
+        log.info("%s: no upstream change", model.table)
+        return result
+    for up in ups:
+        _pin(spark, up, snaps[up], None if full else marks.get(up))
+    if model.uses_entities:
+        _entity_views(spark)
+    columns = [c for c, _ in table_columns(spark, model.table)]
+    col_list = ", ".join(columns)
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW model_all AS {sql.transform}")
+    if full:
+        spark.sql(f"INSERT OVERWRITE {model.table} ({col_list}) SELECT {col_list} FROM model_all")
+        result["rows"] = spark.sql("SELECT count(*) AS n FROM model_all").first().n
+    else:
+        keys = model.keys
+        key_list = ", ".join(keys)
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW changed_keys AS SELECT DISTINCT {key_list} FROM ({sql.changed_keys}) "
+                  f"WHERE " + " AND ".join(f"{k} IS NOT NULL" for k in keys))
+        on_ck = " AND ".join(f"m.{k} = ck.{k}" for k in keys)
+        spark.sql(f"""CREATE OR REPLACE TEMP VIEW merge_src AS
+            SELECT {", ".join(f"ck.{k} AS __key_{k}" for k in keys)}, m.*, m.{keys[0]} IS NOT NULL AS __present
+            FROM changed_keys ck LEFT JOIN (
+              SELECT * FROM model_all WHERE ({key_list}) IN (SELECT {key_list} FROM changed_keys)
+            ) m ON {on_ck}""")
+        result["changed_keys"] = spark.sql("SELECT count(*) AS n FROM changed_keys").first().n
+        on = " AND ".join(f"t.{k} = s.__key_{k}" for k in keys)
+        sets = ", ".join(f"{c} = s.{c}" for c in columns)
+        values = ", ".join(f"s.{c}" for c in columns)
+        spark.sql(f"""
+            MERGE INTO {model.table} t USING merge_src s ON {on}
+            WHEN MATCHED AND NOT s.__present THEN DELETE
+            WHEN MATCHED THEN UPDATE SET {sets}
+            WHEN NOT MATCHED AND s.__present THEN INSERT ({col_list}) VALUES ({values})
+        """)
+        result["rows"] = result["changed_keys"]
+    # Only after the write has committed (invariant 2).
+    write_watermarks(spark, model.table, snaps, result["rows"])
+    log.info("%s: %s", model.table, result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--table", action="append", choices=sorted(BY_NAME), help="a model (repeatable)")
+    which.add_argument("--layer", action="append", choices=["core", "analytics", "marts"])
+    which.add_argument("--all", action="store_true", help="every model, in dependency order")
+    parser.add_argument("--mode", default="incremental", choices=["incremental", "full"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.all:
+        models = list(MODELS)
+    elif args.layer:
+        models = [m for m in MODELS if m.table.split(".")[0] in args.layer]
+    else:
+        models = [m for m in MODELS if m.table in args.table]
+    from icefloe_spark import spark_session
+
+    spark = spark_session("icefloe-layers")
+    for model in models:
+        t0 = time.monotonic()
+        result = run(spark, model, args.mode)
+        result["seconds"] = round(time.monotonic() - t0, 2)
+        print(f"ICEFLOE_RESULT {json.dumps(result)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+-- =============================================================================
+-- staging.stg_hubspot_deals
+-- One row per HubSpot deal, folded from property-level history: the input is either
+-- webhook events {eventId, subscriptionType, objectId, propertyName, propertyValue, occurredAt}
+-- (one per raw row: the API splits HubSpot's event arrays) or CRM objects {id, properties: {...},
+-- updatedAt, archived}. Each property keeps its latest value (occurredAt / updatedAt, then Kafka
+-- offset), so a change event for one property never blanks the others. jobs/spark/staging.py
+-- re-folds the whole raw history of every object id that has new rows (strategy `fold`), so the
+-- result is exact whatever order events arrive in.
+-- =============================================================================
+
+-- ====  DDL  ==================================================================
+CREATE TABLE IF NOT EXISTS staging.stg_hubspot_deals (
+  deal_id             STRING         COMMENT 'HubSpot object id (objectId / id)',
+  deal_name           STRING         COMMENT 'dealname',
+  amount              DECIMAL(18,2)  ,
+  currency            STRING         COMMENT 'deal_currency_code',
+  deal_stage          STRING         COMMENT 'dealstage',
+  pipeline            STRING         ,
+  owner_id            STRING         COMMENT 'hubspot_owner_id',
+  close_date          TIMESTAMP      COMMENT 'closedate',
+  is_closed_won       BOOLEAN        COMMENT 'dealstage = closedwon',
+  is_closed           BOOLEAN        COMMENT 'closedwon or closedlost',
+  is_deleted          BOOLEAN        COMMENT 'the latest lifecycle event is a deletion (or archived)',
+  created_at          TIMESTAMP      COMMENT 'createdate property, else the first event seen',
+  updated_at          TIMESTAMP      COMMENT 'latest event or object version seen',
+  event_count         BIGINT         COMMENT 'raw rows folded into this row',
+  _webhook_id         STRING         COMMENT 'delivery id of the latest raw row',
+  _kafka_partition    INT,
+  _kafka_offset       BIGINT,
+  _raw_id             STRING,
+  _staged_at          TIMESTAMP
+)
+USING iceberg
+TBLPROPERTIES (
+  'format-version' = '2',
+  'write.parquet.compression-codec' = 'zstd',
+  'write.merge.mode' = 'merge-on-read',
+  'write.update.mode' = 'merge-on-read',
+  'write.delete.mode' = 'merge-on-read'
+);
+
+-- ====  TRANSFORM  ============================================================
+-- Input: `raw_batch` = every raw row of the object ids being refreshed. Output: one row per id.
+SELECT
+  deal_id,
+  p_dealname                                                             AS deal_name,
+  try_cast(p_amount AS DECIMAL(18,2))                                    AS amount,
+  p_deal_currency_code                                                   AS currency,
+  p_dealstage                                                            AS deal_stage,
+  p_pipeline                                                             AS pipeline,
+  p_hubspot_owner_id                                                     AS owner_id,
+  hs_datetime(p_closedate)                                               AS close_date,
+  coalesce(p_dealstage = 'closedwon', false)                             AS is_closed_won,
+  coalesce(p_dealstage IN ('closedwon', 'closedlost'), false)            AS is_closed,
+  coalesce(is_deleted, false)                                            AS is_deleted,
+  coalesce(hs_datetime(p_createdate), first_seen_at)                     AS created_at,
+  updated_at,
+  event_count,
+  _webhook_id,
+  _kafka_partition,
+  _kafka_offset,
+  concat('hubspot.deals/', _kafka_partition, '/', _kafka_offset)        AS _raw_id,
+  current_timestamp()                                                    AS _staged_at
+FROM (
+  SELECT
+    deal_id,
+    max_by(value, version) FILTER (WHERE property = 'amount')              AS p_amount,
+    max_by(value, version) FILTER (WHERE property = 'closedate')           AS p_closedate,
+    max_by(value, version) FILTER (WHERE property = 'deal_currency_code')  AS p_deal_currency_code,
+    max_by(value, version) FILTER (WHERE property = 'dealname')            AS p_dealname,
+    max_by(value, version) FILTER (WHERE property = 'dealstage')           AS p_dealstage,
+    max_by(value, version) FILTER (WHERE property = 'hubspot_owner_id')    AS p_hubspot_owner_id,
+    max_by(value, version) FILTER (WHERE property = 'pipeline')            AS p_pipeline,
+    max_by(value, version) FILTER (WHERE property = 'createdate')          AS p_createdate,
+    max_by(event_type LIKE '%.deletion' OR archived, version)
+      FILTER (WHERE event_type LIKE '%.deletion' OR event_type LIKE '%.creation'
+                    OR event_type LIKE '%.restore' OR event_type = 'object') AS is_deleted,
+    min(version_at)                                                      AS first_seen_at,
+    max(version_at)                                                      AS updated_at,
+    count(DISTINCT _raw_pos)                                             AS event_count,
+    max_by(_webhook_id, version)                                         AS _webhook_id,
+    max_by(_kafka_partition, version)                                    AS _kafka_partition,
+    max_by(_kafka_offset, version)                                       AS _kafka_offset
+  FROM (
+    SELECT
+      r.*, e.property, e.value,
+      named_struct('at', version_at, 'partition', _kafka_partition, 'offset', _kafka_offset) AS version,
+      concat(_kafka_partition, '/', _kafka_offset)                       AS _raw_pos
+    FROM (
+      SELECT
+        coalesce(get_json_object(payload, '$.objectId'), get_json_object(payload, '$.id')) AS deal_id,
+        coalesce(timestamp_millis(try_cast(get_json_object(payload, '$.occurredAt') AS BIGINT)),
+                 try_to_timestamp(get_json_object(payload, '$.updatedAt')))  AS version_at,
+        coalesce(get_json_object(payload, '$.subscriptionType'), 'object') AS event_type,
+        coalesce(try_cast(get_json_object(payload, '$.archived') AS BOOLEAN), false) AS archived,
+        _webhook_id, _kafka_partition, _kafka_offset,
+        coalesce(
+          from_json(get_json_object(payload, '$.properties'), 'MAP<STRING, STRING>'),
+          CASE WHEN get_json_object(payload, '$.propertyName') IS NOT NULL
+               THEN map(get_json_object(payload, '$.propertyName'), get_json_object(payload, '$.propertyValue'))
+          END)                                                            AS props
+      FROM raw_batch
+    ) r
+    LATERAL VIEW OUTER explode(props) e AS property, value
+  )
+  GROUP BY deal_id
+)
+
+-- ====  IGNORED  ==============================================================
+-- HubSpot internal properties (hs_*) are never reported as new; other unknown properties are.
+createdate lastmodifieddate hs_object_id hs_lastmodifieddate
