@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import subprocess
+import sys
 import tarfile
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -101,10 +103,9 @@ def _build(assembly: dict) -> dict[str, dict]:
     return schema
 
 
-def load_schema(cache_dir: Path) -> tuple[str, dict[str, Block]]:
-    """(provider version, resource type -> schema), building the cache on first use.
-
-    Resources are keyed by type (`aws_s3_bucket`), data sources by `data.<type>`."""
+def build_cache(cache_dir: Path) -> Path:
+    """The cached schema file of the installed `cdktn-provider-aws`, built on first use (run in the
+    tools venv, where the package is installed: `python aws_schema.py <cache_dir>`)."""
     version = metadata.version(PACKAGE)
     cached = cache_dir / f"aws-schema-v3-cdktn-{version}.json"
     if not cached.exists():
@@ -124,5 +125,22 @@ def load_schema(cache_dir: Path) -> tuple[str, dict[str, Block]]:
         tmp.write_text(json.dumps(data))
         tmp.replace(cached)
         log.info("aws schema cached at %s (%d resources)", cached, len(data["resources"]))
-    data = json.loads(cached.read_text())
+    return cached
+
+
+def load_schema(cache_dir: Path, tools_python: Path) -> tuple[str, dict[str, Block]]:
+    """(provider version, resource type -> schema). The package lives in the tools venv (it is
+    155 MB and pins jsii's runtime), so its interpreter builds or finds the cache file.
+
+    Resources are keyed by type (`aws_s3_bucket`), data sources by `data.<type>`."""
+    done = subprocess.run([str(tools_python), __file__, str(cache_dir)], capture_output=True, text=True,
+                          timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"building the aws schema from {PACKAGE} failed:\n{done.stderr[-2000:]}")
+    data = json.loads(Path(done.stdout.strip().splitlines()[-1]).read_text())
     return data["provider_version"], {k: Block.from_json(v) for k, v in data["resources"].items()}
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    sys.stdout.write(f"{build_cache(Path(sys.argv[1]))}\n")

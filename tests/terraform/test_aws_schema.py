@@ -6,23 +6,22 @@ this is its stand-in for names and required flags (not for value types or cross-
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-hcl = pytest.importorskip("hcl", reason="needs the tools venv: make tf-check")
-aws_schema = pytest.importorskip("aws_schema", reason="needs the tools venv: make tf-check")
+import aws_schema
+import hcl
+from tftools import TF_CACHE
 
 META_ARGUMENTS = {"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection"}
 
 
 @pytest.fixture(scope="module")
-def schema():
-    pytest.importorskip("hcl2")
+def schema(tools_bin):
     try:
-        return aws_schema.load_schema(Path.home() / ".cache" / "icefloe" / "terraform")
-    except (metadata.PackageNotFoundError, StopIteration, OSError, KeyError) as exc:  # say how to fix
+        return aws_schema.load_schema(TF_CACHE, tools_bin / "python")
+    except (RuntimeError, OSError, KeyError, ValueError) as exc:  # say how to fix
         pytest.fail(f"cannot read the aws schema from {aws_schema.PACKAGE} ({exc}); run `make tools-venv`")
 
 
