@@ -37,4 +37,15 @@ run "aws_workspace" {
     condition     = nonsensitive(output.profile["ICEFLOE_KAFKA_SECURITY_PROTOCOL"]) == "SASL_SSL"
     error_message = "MSK is reached over TLS with IAM auth."
   }
+  assert {
+    condition     = length(output.queries) == length(yamldecode(file("../sql/queries/queries.yaml")).queries) && contains(output.queries, "icefloe_orders_daily")
+    error_message = "Every portable query in sql/queries/queries.yaml is an Athena named query."
+  }
+  assert {
+    condition = length(setsubtract([
+      "ICEFLOE_CATALOG_URI", "ICEFLOE_CATALOG_WAREHOUSE", "ICEFLOE_WAREHOUSE_BUCKET", "ICEFLOE_ARTIFACTS_BUCKET",
+      "ICEFLOE_CHECKPOINTS_BUCKET", "ICEFLOE_KAFKA_BOOTSTRAP_SERVERS", "ICEFLOE_REGION", "ICEFLOE_CHECKPOINT_DIR",
+    ], keys(nonsensitive(output.profile)))) == 0
+    error_message = "The aws workspace emits the same ICEFLOE_ contract keys as the local one."
+  }
 }

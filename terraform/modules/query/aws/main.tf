@@ -112,3 +112,14 @@ resource "aws_athena_workgroup" "this" {
     }
   }
 }
+
+# One named query per portable query, in the workgroup (Athena's console and API list them there).
+resource "aws_athena_named_query" "this" {
+  for_each = { for q in var.queries : q.name => q }
+
+  name        = "${var.context.name_prefix}_${each.key}"
+  description = each.value.description
+  workgroup   = aws_athena_workgroup.this.id
+  database    = each.value.database
+  query       = each.value.sql
+}

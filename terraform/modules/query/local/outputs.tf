@@ -17,3 +17,8 @@ output "profile" {
   description = "This concern's part of the ICEFLOE_ runtime profile (none yet)."
   value       = {}
 }
+
+output "queries" {
+  description = "Names under which the portable queries are registered (Athena named queries / `icefloe query NAME`)."
+  value       = sort([for q in var.queries : q.name]) # locally `icefloe query` reads queries.yaml itself
+}
