@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tftools import TF_CACHE, TOOLS_VENV  # noqa: E402  (beside this file, importable from here on)
+from tftools import TF_CACHE, TOOLS_VENV
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,17 @@
 """Every aws resource and data source the `aws` target writes is checked against the aws provider's
 own schema (PyPI `cdktn-provider-aws`, generated from it): the type exists, every argument and
 nested block is one the schema declares, and every required argument and block is present. The
-provider binary (about 1.2 GB) cannot be built here, so `tofu validate` cannot run for this target;
-this is its stand-in for names and required flags (not for value types or cross-field rules)."""
+provider binary (about 1.2 GB) cannot be built here; test_tofu_aws.py has OpenTofu validate the
+workspace against the same schema through a stand-in provider, this test checks names and required
+flags independently of OpenTofu (the HCL read by checkov's parser)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import aws_schema
 import hcl
+import pytest
 from tftools import TF_CACHE
 
 META_ARGUMENTS = {"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection"}
