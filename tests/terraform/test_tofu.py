@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from tftools import TERRAFORM
@@ -23,8 +24,9 @@ def _run(args: list[str], env: dict | None = None, timeout: float = 600) -> subp
 
 
 def test_tofu_fmt_finds_nothing_to_reformat(tofu):
-    done = _run([tofu, f"-chdir={TERRAFORM}", "fmt", "-recursive", "-check", "-diff"])
-    assert done.returncode == 0, f"run `tofu fmt -recursive terraform`:\n{done.stdout}{done.stderr}"
+    for directory in (TERRAFORM, Path(__file__).parent):  # the tree and the test's .tftest.hcl
+        done = _run([tofu, f"-chdir={directory}", "fmt", "-recursive", "-check", "-diff"])
+        assert done.returncode == 0, f"run `tofu fmt -recursive {directory}`:\n{done.stdout}{done.stderr}"
 
 
 def test_tofu_fmt_check_fails_on_badly_formatted_code(tofu, tmp_path):
