@@ -7,9 +7,10 @@ import hashlib
 import zipfile
 
 import hcl
+from icefloe.local.fetch import MAVEN_DIR
+
 from icefloe.config import StackSettings
 from icefloe.jobs import package_flink_app
-from icefloe.local.fetch import MAVEN_DIR
 
 
 def _run_options() -> dict:
