@@ -80,8 +80,8 @@ tools-venv: .venv-tools/.synced
 tf-tools:  ## build OpenTofu and the local providers from the Go module proxy (cached)
 	@bash terraform/scripts/build-tools.sh
 
-tf-check: tf-tools tools-venv  ## fmt, validate (local), checkov, aws schema + interface tests
-	@bash terraform/scripts/check.sh
+tf-check: venvs tf-tools tools-venv  ## fmt, validate, checkov, aws schema + interface tests (also in make test)
+	@.venv/bin/python -m pytest tests/terraform -q
 
 tf-apply-local: tf-tools  ## apply the local workspace to the running local stack
 	@bash terraform/scripts/tf.sh local apply -auto-approve
@@ -101,10 +101,11 @@ WITH_NODE   = bin=$$(bash local/scripts/node.sh "$(CACHE)" $(NODE_DIRS)) && PATH
 node-deps:  ## Node.js >= 20 and the npm test oracles (npm ci from the lock files)
 	@bash local/scripts/node.sh "$(CACHE)" $(NODE_DIRS) >/dev/null
 
-test: setup  ## unit tests, then integration tests against the real local stack
+# tests/terraform drive OpenTofu (tf-tools) and checkov + the aws schema (tools-venv): built once, cached.
+test: setup tf-tools tools-venv  ## unit tests, then integration tests against the real local stack
 	@$(WITH_NODE) .venv/bin/python -m pytest tests
 
-test-unit: venvs  ## the fast tests only
+test-unit: venvs tf-tools tools-venv  ## the fast tests only
 	@$(WITH_NODE) .venv/bin/python -m pytest tests -m "not integration"
 
 up: setup  ## start the local stack

@@ -12,8 +12,8 @@ aws = {
   log_retention_days  = 365
 }
 
-# Built by the Flink packaging step: the PyFlink runner with its connector jars.
-stream_application_zip = "../build/icefloe-flink.zip"
+# Built by `icefloe flink package` (the PyFlink runner, its SQL, sources.yaml and one uber jar).
+stream_application_zip = "../dist/icefloe-flink-app.zip"
 
 # Leave empty on AWS: the signing secrets are Secrets Manager secrets whose values you set yourself.
 webhook_secrets = {}

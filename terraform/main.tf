@@ -23,6 +23,14 @@ locals {
     var.stream_application_zip == "" ? {} : { "jobs/flink/application.zip" = abspath(var.stream_application_zip) },
   )
   batch_artifacts = { for f in local.job_files : f => "${local.repo_root}/${f}" if !contains(local.stream_files, f) }
+
+  # The portable queries (one SQL dialect for Trino and Athena), registered by the query concern.
+  queries = [for q in yamldecode(file("${local.repo_root}/sql/queries/queries.yaml")).queries : {
+    name        = q.name
+    description = q.description
+    database    = q.database
+    sql         = file("${local.repo_root}/sql/queries/${q.file}")
+  }]
 }
 
 # Fail early and clearly on a workspace/tfvars mismatch or a missing aws input.
@@ -58,4 +66,5 @@ module "platform" {
   stream_application_key = var.target == "aws" ? "jobs/flink/application.zip" : "jobs/flink/runner.py"
   batch_artifacts        = local.batch_artifacts
   webhook_secrets        = var.webhook_secrets
+  queries                = local.queries
 }

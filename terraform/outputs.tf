@@ -28,3 +28,8 @@ output "artifact_uris" {
   description = "Uploaded job files by object key."
   value       = module.platform.artifact_uris
 }
+
+output "queries" {
+  description = "Names under which the portable queries are registered (Athena named queries on AWS)."
+  value       = module.platform.queries
+}

@@ -4,7 +4,8 @@
 #     replace directive);
 #   * the providers the `local` workspace needs, laid out as a filesystem mirror
 #     (<mirror>/registry.opentofu.org/<ns>/<type>/<version>/<os_arch>/terraform-provider-<type>_v<version>)
-#     that terraform/tofurc.hcl points at.
+#     that terraform/tofurc.hcl points at;
+#   * a schema-only stand-in for hashicorp/aws (scripts/aws-schema-provider), for the tests.
 # Re-running is cheap: every binary that already exists is kept. Usage: build-tools.sh [--print-env]
 set -euo pipefail
 
@@ -42,6 +43,22 @@ build_module() {  # <module> <version> <package> <output>
 
 build_module github.com/opentofu/opentofu "$TOFU_VERSION" ./cmd/tofu "$CACHE/bin/tofu-$TOFU_VERSION"
 ln -sf "tofu-$TOFU_VERSION" "$CACHE/bin/tofu"
+
+# The schema-only stand-in for hashicorp/aws (tests only: `tofu validate` and `tofu test` of the aws
+# workspace offline). Built inside OpenTofu's tree to reuse its plugin server; rebuilt when its source
+# changes (the binary's name carries the source's hash). Mostly shares OpenTofu's build cache (~1 min).
+stub_src="$(dirname "${BASH_SOURCE[0]}")/aws-schema-provider/main.go"
+stub_hash="$(sha256sum "$stub_src" | cut -c1-12)"
+stub_out="$CACHE/bin/icefloe-aws-schema-provider-$stub_hash"
+if [[ ! -x "$stub_out" ]]; then
+  log "building the aws schema-only provider (tests)"
+  mkdir -p "$CACHE/src/opentofu-$TOFU_VERSION/cmd/icefloe-aws-schema-provider"
+  cp "$stub_src" "$CACHE/src/opentofu-$TOFU_VERSION/cmd/icefloe-aws-schema-provider/main.go"
+  (cd "$CACHE/src/opentofu-$TOFU_VERSION" && go build -p "${ICEFLOE_TF_BUILD_JOBS:-2}" -ldflags "-s -w" \
+    -o "$stub_out.tmp" ./cmd/icefloe-aws-schema-provider)
+  mv "$stub_out.tmp" "$stub_out"
+fi
+ln -sf "$(basename "$stub_out")" "$CACHE/bin/icefloe-aws-schema-provider"
 
 for entry in "${PROVIDERS[@]}"; do
   IFS='|' read -r addr module version <<<"$entry"

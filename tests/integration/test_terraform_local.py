@@ -4,8 +4,8 @@ removes them. Every effect is checked with an independent client (boto3, the Kaf
 pyiceberg), not with tofu's own state.
 
 The test uses its own bucket names, topic prefix and namespaces and its own state directory, so it
-never touches what `icefloe local up` bootstrapped (or the stack's profile.env) and can run against
-any stack; start one with `icefloe local up postgres s3 kafka catalog`.
+never touches what the stack bootstrapped (or the stack's profile.env). It runs against the session's
+test stack (the `stack` fixture, tests/integration/conftest.py).
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def _job_files() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    """Runs tf.sh local ... with private state, names and state_dir; destroys whatever is left."""
+def workspace(stack, tmp_path_factory):
+    """Runs tf.sh local ... against the session's test stack (its ICEFLOE_*_PORT are in the
+    environment), with private state, names and state_dir; destroys whatever is left."""
     base = tmp_path_factory.mktemp("tf-local")
     suffix = secrets.token_hex(3)
     names = {

@@ -1,28 +1,27 @@
 """Every aws resource and data source the `aws` target writes is checked against the aws provider's
 own schema (PyPI `cdktn-provider-aws`, generated from it): the type exists, every argument and
 nested block is one the schema declares, and every required argument and block is present. The
-provider binary (about 1.2 GB) cannot be built here, so `tofu validate` cannot run for this target;
-this is its stand-in for names and required flags (not for value types or cross-field rules)."""
+provider binary (about 1.2 GB) cannot be built here; test_tofu_aws.py has OpenTofu validate the
+workspace against the same schema through a stand-in provider, this test checks names and required
+flags independently of OpenTofu (the HCL read by checkov's parser)."""
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 
+import aws_schema
+import hcl
 import pytest
-
-hcl = pytest.importorskip("hcl", reason="needs the tools venv: make tf-check")
-aws_schema = pytest.importorskip("aws_schema", reason="needs the tools venv: make tf-check")
+from tftools import TF_CACHE
 
 META_ARGUMENTS = {"count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection"}
 
 
 @pytest.fixture(scope="module")
-def schema():
-    pytest.importorskip("hcl2")
+def schema(tools_bin):
     try:
-        return aws_schema.load_schema(Path.home() / ".cache" / "icefloe" / "terraform")
-    except (metadata.PackageNotFoundError, StopIteration, OSError, KeyError) as exc:  # say how to fix
+        return aws_schema.load_schema(TF_CACHE, tools_bin / "python")
+    except (RuntimeError, OSError, KeyError, ValueError) as exc:  # say how to fix
         pytest.fail(f"cannot read the aws schema from {aws_schema.PACKAGE} ({exc}); run `make tools-venv`")
 
 

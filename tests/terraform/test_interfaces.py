@@ -4,9 +4,8 @@ module conventions (files, described variables and outputs) are checked here too
 
 from __future__ import annotations
 
+import hcl
 import pytest
-
-hcl = pytest.importorskip("hcl", reason="needs the tools venv: make tf-check")
 
 REQUIRED_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf")
 

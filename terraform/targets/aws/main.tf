@@ -150,6 +150,7 @@ module "query" {
   context         = local.context
   name            = "analytics"
   runtime_profile = local.base_profile
+  queries         = var.queries
 }
 
 module "orchestration" {

@@ -93,3 +93,14 @@ variable "webhook_secrets" {
   type        = map(string)
   sensitive   = true
 }
+
+variable "queries" {
+  description = "The portable queries (sql/queries/queries.yaml): name, description, default database and SQL text."
+  type = list(object({
+    name        = string
+    description = string
+    database    = string
+    sql         = string
+  }))
+  default = []
+}

@@ -94,6 +94,7 @@ module "query" {
   context         = local.context
   name            = "iceberg"
   runtime_profile = local.base_profile
+  queries         = var.queries
 }
 
 module "orchestration" {

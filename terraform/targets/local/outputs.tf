@@ -28,3 +28,8 @@ output "profile_location" {
   description = "Where the runtime profile is published (the env file locally, the SSM parameter on AWS)."
   value       = local.profile_location
 }
+
+output "queries" {
+  description = "Names under which the portable queries are registered."
+  value       = module.query.queries
+}

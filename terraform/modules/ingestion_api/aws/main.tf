@@ -7,6 +7,8 @@ locals {
   port                   = 8090
   kafka_topic_arn_prefix = replace(var.kafka_cluster_arn, ":cluster/", ":topic/")
   environment            = { for k, v in var.runtime_profile : k => v if !contains(var.secret_names, k) }
+  # The ECR repository of the image (`<registry>/<repository>[:tag|@digest]`): the only one it may pull.
+  image_repository = regex("^[^/]+/([^:@]+)", var.image)[0]
 }
 
 # ---- secrets -------------------------------------------------------------------------------
@@ -62,7 +64,7 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "PullImage"
     actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
-    resources = ["arn:aws:ecr:${var.context.region}:${var.context.aws.account_id}:repository/*"]
+    resources = ["arn:aws:ecr:${var.context.region}:${var.context.aws.account_id}:repository/${local.image_repository}"]
   }
   statement {
     sid       = "Logs"
@@ -163,7 +165,6 @@ resource "aws_security_group" "lb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "lb_https" {
-  # checkov:skip=CKV_AWS_260: webhooks arrive from the providers' published, changing address ranges; HTTPS only, WAF in front.
   security_group_id = aws_security_group.lb.id
   description       = "Webhooks over HTTPS from the providers"
   ip_protocol       = "tcp"

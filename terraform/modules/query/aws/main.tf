@@ -113,19 +113,13 @@ resource "aws_athena_workgroup" "this" {
   }
 }
 
-# The saved queries (sql/queries/queries.yaml): one Athena named query each in the workgroup, the
-# same SQL the local stack runs on Trino (Athena engine v3 speaks Trino's dialect). Tables are
-# written <namespace>.<table>, the Glue database of each namespace (modules/catalog).
-locals {
-  queries_dir   = "${path.module}/../../../../sql/queries"
-  saved_queries = { for q in yamldecode(file("${local.queries_dir}/queries.yaml")).queries : q.name => q }
-}
+# One named query per portable query, in the workgroup (Athena's console and API list them there).
+resource "aws_athena_named_query" "this" {
+  for_each = { for q in var.queries : q.name => q }
 
-resource "aws_athena_named_query" "saved" {
-  for_each    = local.saved_queries
   name        = "${var.context.name_prefix}_${each.key}"
   description = each.value.description
   workgroup   = aws_athena_workgroup.this.id
   database    = each.value.database
-  query       = trimspace(file("${local.queries_dir}/${each.value.file}"))
+  query       = each.value.sql
 }

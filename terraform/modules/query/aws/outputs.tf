@@ -18,7 +18,7 @@ output "profile" {
   value       = {}
 }
 
-output "named_queries" {
-  description = "The saved queries (sql/queries/queries.yaml) by name: their Athena named query ids."
-  value       = { for k, q in aws_athena_named_query.saved : k => q.id }
+output "queries" {
+  description = "Names under which the portable queries are registered (Athena named queries / `icefloe query NAME`)."
+  value       = sort([for q in aws_athena_named_query.this : q.name])
 }

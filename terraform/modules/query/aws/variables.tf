@@ -41,3 +41,14 @@ variable "force_destroy" {
   type        = bool
   default     = false
 }
+
+variable "queries" {
+  description = "The portable queries (sql/queries/queries.yaml): name, description, default database and SQL text."
+  type = list(object({
+    name        = string
+    description = string
+    database    = string
+    sql         = string
+  }))
+  default = []
+}

@@ -18,8 +18,7 @@ output "profile" {
   value       = {}
 }
 
-output "named_queries" {
-  description = "The saved queries (sql/queries/queries.yaml) by name: their SQL file (`icefloe query NAME` runs it on Trino)."
-  value = { for q in yamldecode(file("${path.module}/../../../../sql/queries/queries.yaml")).queries :
-  q.name => abspath("${path.module}/../../../../sql/queries/${q.file}") }
+output "queries" {
+  description = "Names under which the portable queries are registered (Athena named queries / `icefloe query NAME`)."
+  value       = sort([for q in var.queries : q.name]) # locally `icefloe query` reads queries.yaml itself
 }

@@ -193,7 +193,7 @@ resource "aws_kinesisanalyticsv2_application" "this" {
         property_group_id = "kinesis.analytics.flink.run.options"
         property_map = {
           python  = "jobs/flink/runner.py"
-          jarfile = "lib/icefloe-flink-deps.jar"
+          jarfile = "jobs/flink/lib/icefloe-flink-app.jar" # the layout `icefloe flink package` writes
         }
       }
       property_group {
