@@ -314,26 +314,16 @@ def _check_entities(console: Console, profile: Profile, truth: list[dict]) -> di
 
 
 def _show_queries(console: Console, stack: StackSettings, names: tuple[str, ...]) -> None:
-    from icefloe.query import get_query, make_engine, render, run_queries
+    from icefloe.query import QueryEngineError, print_saved
 
     try:
-        engine = make_engine("trino", stack)
-        engine_name = "Trino"
-        results = run_queries(engine, [get_query(n) for n in names])
-    except Exception as exc:  # noqa: BLE001 - the demo falls back to the engine that needs no Java
+        print_saved(list(names), stack, console, max_rows=8, engine="trino")
+        engine = "Trino"
+    except QueryEngineError as exc:  # e.g. no Java 24+ for Trino here: the same SQL on DuckDB
         console.print(f"  [yellow]Trino unavailable ({exc}); the same SQL on DuckDB instead[/]")
-        engine = make_engine("duckdb", stack)
-        engine_name = "DuckDB"
-        results = run_queries(engine, [get_query(n) for n in names])
-    try:
-        for r in results:
-            if r.skipped:
-                console.print(f"  {r.spec.name}: skipped, missing {', '.join(r.missing)}")
-            else:
-                console.print(render(r, max_rows=8))
-    finally:
-        engine.close()
-    console.print(f"  ({engine_name}; the same files are Athena named queries in AWS: sql/queries/queries.yaml)")
+        print_saved(list(names), stack, console, max_rows=8, engine="duckdb")
+        engine = "DuckDB"
+    console.print(f"  ({engine}; the same files are Athena named queries in AWS: sql/queries/queries.yaml)")
 
 
 def run_pipeline(console: Console, stack: StackSettings, scale: float = 0.02, seed: int = 7,
@@ -395,7 +385,7 @@ def run_pipeline(console: Console, stack: StackSettings, scale: float = 0.02, se
     out.seconds["round_2"] = time.monotonic() - t0
 
     _step(console, 7, "Query the marts (Trino locally, Athena on AWS: the same SQL)")
-    _show_queries(console, stack, ("sales_daily_by_channel", "top_customers_ltv"))
+    _show_queries(console, stack, ("sales_dashboard_daily", "top_customers_ltv"))
     return out
 
 
