@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import pytest
 
-from .batch.traffic import expected_daily, generate, send
+from batch.traffic import expected_daily, generate, send  # tests/integration is on sys.path (no __init__)
 
 pytestmark = pytest.mark.integration
 
