@@ -326,6 +326,13 @@ def _show_queries(console: Console, stack: StackSettings, names: tuple[str, ...]
     console.print(f"  ({engine}; the same files are Athena named queries in AWS: sql/queries/queries.yaml)")
 
 
+def _next_run_number(stack: StackSettings) -> int:
+    marker = stack.state_dir / "demo-runs"
+    n = int(marker.read_text()) if marker.exists() else 0
+    marker.write_text(str(n + 1))
+    return n
+
+
 def run_pipeline(console: Console, stack: StackSettings, scale: float = 0.02, seed: int = 7,
                  hours: float = 30.0) -> PipelineResult:
     """Steps 2-7 of the demo: generated traffic for all three providers through the whole pipeline,
@@ -336,7 +343,13 @@ def run_pipeline(console: Console, stack: StackSettings, scale: float = 0.02, se
     out = PipelineResult()
 
     t0 = _step(console, 2, "Generated webhook traffic (Shopify, Stripe, HubSpot) -> signed -> API -> Kafka")
-    traffic = generate(scale=scale, seed=seed, start=datetime(2026, 11, 2, tzinfo=timezone.utc), hours=hours)
+    # Each run of the demo on the same stack gets its own days and people, so its checks stay exact
+    # while earlier runs' data stays in the tables.
+    run_no = _next_run_number(stack)
+    start = datetime(2026, 11, 2, tzinfo=timezone.utc) + timedelta(days=3 * run_no)
+    traffic = generate(scale=scale, seed=seed + run_no, start=start, hours=hours)
+    if run_no:
+        console.print(f"  demo run {run_no + 1} on this stack: traffic from {start:%Y-%m-%d} on (earlier runs' data stays)")
     round1, round2 = traffic.rounds(0.7)
     by_provider = Counter(ev.provider for ev in traffic.events)
     faults = Counter(ev.fault for ev in traffic.events if ev.fault)

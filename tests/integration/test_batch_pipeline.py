@@ -68,6 +68,7 @@ def _check_marts(catalog, expected: dict) -> None:
     assert daily_mismatches(got, expected) == []
 
 
+@pytest.mark.timeout(2700)  # two Flink and three Spark runs: ~25 min at load average 10-15 on 2 cores
 def test_marts_match_ground_truth_and_incremental_rounds_equal_a_full_rebuild(stack):
     from icefloe.pipeline import run_batch
 
