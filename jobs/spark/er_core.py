@@ -44,9 +44,10 @@ log = logging.getLogger("icefloe.er")
 SQL_FILE = Path(os.environ.get("ICEFLOE_SQL_DIR", Path(__file__).resolve().parents[2] / "sql")) \
     / "02_semantic" / "er_method.sql"
 
-#: the fields a person record may map (all optional but `id`)
+#: the fields a person record may map (all optional but `id`); `name` is a full name ("Ada Lovelace",
+#: "Lovelace, Ada"), split into first and last name where those are not mapped or empty
 INPUT_FIELDS = ("id", "source", "first_name", "last_name", "email", "phone", "street_number", "street",
-                "address_2", "city", "state", "postcode", "dob", "national_id")
+                "address_2", "city", "state", "postcode", "dob", "national_id", "name")
 #: the columns of a normalised record, in order
 NORMALISED = ("rid", "source", "source_id", "first_name", "first_name_canon", "last_name", "email", "phone",
               "street_number", "street", "address_2", "city", "state", "postcode", "dob", "national_id",
@@ -187,6 +188,50 @@ def norm_street(value: Any) -> str | None:
     return " ".join(STREET_TYPES.get(w, w) for w in text.split())
 
 
+#: US state and territory names -> postal codes (one system writes "North Dakota", another "ND")
+US_STATES = {
+    "alabama": "al", "alaska": "ak", "arizona": "az", "arkansas": "ar", "california": "ca", "colorado": "co",
+    "connecticut": "ct", "delaware": "de", "district of columbia": "dc", "florida": "fl", "georgia": "ga",
+    "hawaii": "hi", "idaho": "id", "illinois": "il", "indiana": "in", "iowa": "ia", "kansas": "ks",
+    "kentucky": "ky", "louisiana": "la", "maine": "me", "maryland": "md", "massachusetts": "ma",
+    "michigan": "mi", "minnesota": "mn", "mississippi": "ms", "missouri": "mo", "montana": "mt",
+    "nebraska": "ne", "nevada": "nv", "new hampshire": "nh", "new jersey": "nj", "new mexico": "nm",
+    "new york": "ny", "north carolina": "nc", "north dakota": "nd", "ohio": "oh", "oklahoma": "ok",
+    "oregon": "or", "pennsylvania": "pa", "rhode island": "ri", "south carolina": "sc", "south dakota": "sd",
+    "tennessee": "tn", "texas": "tx", "utah": "ut", "vermont": "vt", "virginia": "va", "washington": "wa",
+    "west virginia": "wv", "wisconsin": "wi", "wyoming": "wy", "puerto rico": "pr", "guam": "gu",
+    "american samoa": "as", "virgin islands": "vi", "northern mariana islands": "mp",
+    "marshall islands": "mh", "federated states of micronesia": "fm", "palau": "pw",
+}
+
+
+@_cached
+def norm_state(value: Any) -> str | None:
+    """A state or province, folded; US state names become their postal code."""
+    text = fold(value)
+    return US_STATES.get(text, text) if text else None
+
+
+@_cached
+def split_name(value: Any) -> tuple[str | None, str | None]:
+    """A full name -> (first, last): "Ada Byron Lovelace" -> (Ada, Lovelace), "Lovelace, Ada" -> (Ada, Lovelace).
+
+    A single word is taken as the last name (a first name alone identifies nobody)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, None
+    text = str(value).strip()
+    if "," in text:
+        last, _, first = text.partition(",")
+        words = first.split()
+        return (words[0] if words else None), (last.strip() or None)
+    words = text.split()
+    if not words:
+        return None, None
+    if len(words) == 1:
+        return None, words[0]
+    return words[0], words[-1]
+
+
 @_cached
 def norm_code(value: Any) -> str | None:
     """Postcodes, street numbers, national ids: folded, no spaces."""
@@ -239,21 +284,24 @@ def normalise_record(raw: dict[str, Any], default_source: str = "records", phone
         source_id = int(source_id)
     source_id = str(source_id).strip()
     source = fold(raw.get("source")) or default_source
-    first = norm_name(raw.get("first_name"))
+    first, last = norm_name(raw.get("first_name")), norm_name(raw.get("last_name"))
+    if raw.get("name") is not None and not (first and last):
+        split_first, split_last = split_name(raw.get("name"))
+        first, last = first or norm_name(split_first), last or norm_name(split_last)
     row = {
         "rid": f"{source}|{source_id}",
         "source": source,
         "source_id": source_id,
         "first_name": first,
         "first_name_canon": canon_first_name(first),
-        "last_name": norm_name(raw.get("last_name")),
+        "last_name": last,
         "email": norm_email(raw.get("email")),
         "phone": norm_phone(raw.get("phone"), phone_region),
         "street_number": norm_code(raw.get("street_number")),
         "street": norm_street(raw.get("street")),
         "address_2": norm_street(raw.get("address_2")),
         "city": fold(raw.get("city")),
-        "state": fold(raw.get("state")),
+        "state": norm_state(raw.get("state")),
         "postcode": norm_code(raw.get("postcode")),
         "dob": norm_dob(raw.get("dob")),
         "national_id": norm_code(raw.get("national_id")),

@@ -193,7 +193,7 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
         else:
             newer = ("(s.updated_at > t.updated_at OR (s.updated_at IS NOT NULL AND t.updated_at IS NULL)"
                      " OR (s.updated_at <=> t.updated_at AND (s._kafka_partition > t._kafka_partition"
-                     " OR (s._kafka_partition = t._kafka_partition AND s._kafka_offset > t._kafka_offset)))))")
+                     " OR (s._kafka_partition = t._kafka_partition AND s._kafka_offset > t._kafka_offset))))")
         spark.sql(f"""
             MERGE INTO {target} t
             USING latest_batch s
