@@ -82,6 +82,9 @@ NICKNAMES = {
     "debbie": "deborah", "deb": "deborah", "mandy": "amanda", "vicky": "victoria", "abby": "abigail",
     "annie": "anne", "ann": "anne", "jo": "josephine", "sandy": "sandra", "chrissy": "christine",
     "nancy": "anne", "polly": "mary", "molly": "mary", "sally": "sarah", "sara": "sarah",
+    "jess": "jessica", "jessie": "jessica", "kim": "kimberly", "vic": "victoria", "rick": "richard",
+    # one short form for two formal names: the formal names share a group ("sam" is Samuel or Samantha)
+    "jonathan": "john", "samantha": "samuel",
 }
 
 #: street-type words -> their postal abbreviation
@@ -318,12 +321,14 @@ def normalise_record(raw: dict[str, Any], default_source: str = "records", phone
 #: these fields look like in person data (u from the number of distinct values a field takes, m from
 #: typical entry-error rates), not fitted to any benchmark's labels. A level not listed weighs 0.
 DEFAULT_LEVELS: dict[str, dict[str, tuple[float, float]]] = {
-    "email": {"exact": (0.90, 1e-6), "different": (0.15, 1.0)},
+    # "alias": equal once a +tag is dropped on any domain; "shared": equal, but the first names on the two
+    # records differ - a household or company mailbox ("thesmiths@", "info@") says nothing about the person
+    "email": {"exact": (0.90, 1e-6), "alias": (0.03, 1e-6), "shared": (0.01, 0.01), "different": (0.15, 1.0)},
     "phone": {"exact": (0.85, 1e-5), "different": (0.15, 1.0)},
     "national_id": {"exact": (0.88, 1e-6), "typo": (0.06, 1e-4), "two_typos": (0.03, 1e-3),
                     "different": (0.03, 1.0)},
     "first_name": {"exact": (0.84, 0.01), "nickname": (0.03, 0.002), "swapped": (0.02, 5e-4),
-                   "fuzzy": (0.07, 0.004), "initial": (0.01, 0.03), "different": (0.03, 0.95)},
+                   "fuzzy": (0.07, 0.004), "initial": (0.01, 0.03), "different": (0.01, 0.95)},
     "last_name": {"exact": (0.86, 0.005), "swapped": (0.02, 5e-4), "fuzzy": (0.08, 0.003),
                   "different": (0.04, 0.99)},
     "dob": {"exact": (0.88, 5e-5), "day_month_swapped": (0.02, 1e-4), "typo": (0.06, 1e-3),
@@ -351,6 +356,8 @@ class Params:
     #: a link needs a match probability of at least this
     threshold: float = 0.5
     address_cap: float = 20.0
+    #: the cap when no street line (street, address_2) agrees: a town and a postcode are an area
+    area_cap: float = 12.0
     max_block_size: int = 200
     max_key_frequency: int = 5
     max_cluster_size: int = 25
@@ -368,7 +375,7 @@ class Params:
         return math.log2(self.threshold / (1 - self.threshold))
 
     def describe(self) -> dict[str, Any]:
-        return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap,
+        return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap, "area_cap": self.area_cap,
                 "max_block_size": self.max_block_size, "max_key_frequency": self.max_key_frequency,
                 "max_cluster_size": self.max_cluster_size,
                 "weights": {c: {lv: round(self.weight(c, lv), 2) for lv in lvs} for c, lvs in self.levels.items()}}
@@ -413,7 +420,8 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
                         for lv in levels)
         why.append(f"(CASE {comp} {text} ELSE CASE WHEN {comp} IS NOT NULL THEN concat('{comp}=', {comp}, '(+0.0)') END END)")
     weight = (f"{params.prior_weight:.6f} + " + " + ".join(terms)
-              + f" + least({' + '.join(addr)}, {params.address_cap:.6f})")
+              + f" + least({' + '.join(addr)}, CASE WHEN street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy') THEN "
+              f"{params.address_cap:.6f} ELSE {params.area_cap:.6f} END)")
     return f"""
         SELECT rid_l, rid_r, blocked_on, match_weight,
                1.0 / (1.0 + power(2.0, -match_weight)) AS match_probability, explanation
