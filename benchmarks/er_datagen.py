@@ -152,8 +152,11 @@ def main() -> int:
         before = history[0]
         kept = sum(1 for rid, e in before.items() if final.get(rid) == e)
         aliased = sum(1 for rid, e in before.items() if final.get(rid) != e and alias.get(e) == final.get(rid))
+        live = set(final.values())
+        split = sum(1 for rid, e in before.items() if final.get(rid) != e and alias.get(e) != final.get(rid)
+                    and e in live)
         out["stable_ids"] = {"records_of_first_run": len(before), "same_id": kept, "id_aliased": aliased,
-                             "lost": len(before) - kept - aliased}
+                             "split_off": split, "lost": len(before) - kept - aliased - split}
         t1 = time.monotonic()
         rebuild_stats = run_job("entity_resolution", ["--mode", "full"], settings)
         rebuilt = entity_index(catalog)

@@ -419,9 +419,13 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
         text = " ".join(f"WHEN {_lit(lv)} THEN {_lit(f'{comp}={lv}({params.weight(comp, lv):+.1f})')}"
                         for lv in levels)
         why.append(f"(CASE {comp} {text} ELSE CASE WHEN {comp} IS NOT NULL THEN concat('{comp}=', {comp}, '(+0.0)') END END)")
-    weight = (f"{params.prior_weight:.6f} + " + " + ".join(terms)
-              + f" + least({' + '.join(addr)}, CASE WHEN street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy') THEN "
-              f"{params.address_cap:.6f} ELSE {params.area_cap:.6f} END)")
+    cap = (f"(CASE WHEN street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy') THEN "
+           f"{params.address_cap:.6f} ELSE {params.area_cap:.6f} END)")
+    address = f"({' + '.join(addr)})"
+    weight = f"{params.prior_weight:.6f} + " + " + ".join(terms) + f" + least({address}, {cap})"
+    # the explanation says when the address evidence was capped, by how much: its terms add up to the weight
+    why.append(f"(CASE WHEN {address} > {cap} THEN concat('address=capped(', "
+               f"CAST(CAST({cap} - {address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
     return f"""
         SELECT rid_l, rid_r, blocked_on, match_weight,
                1.0 / (1.0 + power(2.0, -match_weight)) AS match_probability, explanation
