@@ -108,13 +108,16 @@ def same_partition(a: dict[str, str], b: dict[str, str]) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=0.5, help="datagen scale (1 = about 5,000 people)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scenario", default="normal_day")
     parser.add_argument("--no-crm-backfill", action="store_true", help="HubSpot webhooks only")
-    parser.add_argument("--incremental", action="store_true", help="two halves, incremental runs, then a rebuild")
-    parser.add_argument("--reset", action="store_true", help="drop the person raw/staging and semantic tables first")
+    parser.add_argument("--incremental", action="store_true",
+                        help="two halves, incremental runs, then a rebuild")
+    parser.add_argument("--reset", action="store_true",
+                        help="drop the person raw/staging and semantic tables first")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from icefloe.er_truth import errors, generate, score, split_deliveries
@@ -151,7 +154,8 @@ def main() -> int:
         alias = aliases(catalog)
         before = history[0]
         kept = sum(1 for rid, e in before.items() if final.get(rid) == e)
-        aliased = sum(1 for rid, e in before.items() if final.get(rid) != e and alias.get(e) == final.get(rid))
+        aliased = sum(1 for rid, e in before.items()
+                      if final.get(rid) != e and alias.get(e) == final.get(rid))
         live = set(final.values())
         split = sum(1 for rid, e in before.items() if final.get(rid) != e and alias.get(e) != final.get(rid)
                     and e in live)
@@ -160,7 +164,8 @@ def main() -> int:
         t1 = time.monotonic()
         rebuild_stats = run_job("entity_resolution", ["--mode", "full"], settings)
         rebuilt = entity_index(catalog)
-        out["rebuild"] = {"er_s": round(time.monotonic() - t1, 1), "same_clustering": same_partition(final, rebuilt),
+        out["rebuild"] = {"er_s": round(time.monotonic() - t1, 1),
+                          "same_clustering": same_partition(final, rebuilt),
                           "entities": rebuild_stats.get("entities")}
     out["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
                       "loadavg": [round(x, 2) for x in os.getloadavg()]}
@@ -169,15 +174,18 @@ def main() -> int:
           f"CRM backfill {'on' if out['crm_backfill'] else 'off'})")
     print(f"  records scored {s['records']:>7}  (unscored {s['unscored']})")
     print(f"  pairwise        precision {s['precision']:.4f}  recall {s['recall']:.4f}  F1 {s['f1']:.4f}"
-          f"   ({s['true_positive_pairs']} of {s['true_pairs']} true pairs, {s['predicted_pairs']} predicted)")
-    print(f"  clusters        {s['entities']} entities for {s['people']} people; {s['people_exact']} people exact, "
-          f"{s['people_split']} split, {s['entities_fused']} entities fused; largest entity {s['largest_entity']} "
+          f"   ({s['true_positive_pairs']} of {s['true_pairs']} true pairs, "
+          f"{s['predicted_pairs']} predicted)")
+    print(f"  clusters        {s['entities']} entities for {s['people']} people; "
+          f"{s['people_exact']} people exact, {s['people_split']} split, "
+          f"{s['entities_fused']} entities fused; largest entity {s['largest_entity']} "
           f"(largest person {s['largest_person']})")
     for r in runs:
         print(f"  run {r.get('mode')}: {r.get('records')} records, {r.get('changed_records')} changed, "
               f"{r.get('candidate_pairs')} pairs, staging {r['staging_s']}s, ER {r['er_s']}s")
     if args.incremental:
-        print(f"  stable ids: {out['stable_ids']}; rebuild same clustering: {out['rebuild']['same_clustering']}")
+        print(f"  stable ids: {out['stable_ids']}; "
+              f"rebuild same clustering: {out['rebuild']['same_clustering']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2))
     print(f"-> {RESULTS}")
