@@ -28,7 +28,8 @@ import orjson
 log = logging.getLogger(__name__)
 
 #: raw tables that hold person records (the ER sources read their staging tables)
-PERSON_TABLES = ("shopify_customers", "shopify_orders", "stripe_customers", "stripe_charges", "hubspot_contacts")
+PERSON_TABLES = ("shopify_customers", "shopify_orders", "stripe_customers", "stripe_charges",
+                 "hubspot_contacts")
 #: ER source (jobs/spark/conf/er_sources.yaml) -> the (source, object) of its ids in the ground truth
 TRUTH_OBJECT = {
     "shopify": ("shopify", "customers"),

@@ -32,7 +32,8 @@ def _run(job: str, args: list[str], settings) -> list[dict]:
 
     run = run_spark(job, args, settings)
     assert run.returncode == 0, f"{job} failed; log {run.log_file}:\n{run.output[-3000:]}"
-    return [json.loads(ln.split(" ", 1)[1]) for ln in run.output.splitlines() if ln.startswith("ICEFLOE_RESULT ")]
+    return [json.loads(ln.split(" ", 1)[1]) for ln in run.output.splitlines()
+            if ln.startswith("ICEFLOE_RESULT ")]
 
 
 def _index(catalog) -> dict[str, str]:
