@@ -221,7 +221,7 @@ def resolve_file(input_path: Path, mapping_text: str, output: Path, *, links: Pa
 def resolve(
     input: Path = typer.Option(..., "--input", "-i", help="Person records: .parquet or .csv."),
     map: str = typer.Option(..., "--map", "-m", help="field=column pairs, comma-separated. Fields: id (required), "
-                            "source, first_name, last_name, email, phone, street_number, street, address_2, city, "
+                            "source, name (full name), first_name, last_name, email, phone, street_number, street, address_2, city, "
                             "state, postcode, dob, national_id."),
     output: Path = typer.Option(..., "--output", "-o", help="(source, id, entity_id, match_confidence): "
                                 ".parquet or .csv"),

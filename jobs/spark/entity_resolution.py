@@ -105,33 +105,47 @@ def load_sources(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _column(expr: str | list[str]) -> str:
+    """A mapped column, or a list of columns: the first that is not null."""
+    cols = [expr] if isinstance(expr, str) else list(expr)
+    casts = [f"CAST(`{c}` AS STRING)" for c in cols]
+    return casts[0] if len(casts) == 1 else f"coalesce({', '.join(casts)})"
+
+
 def source_view(spark, doc: dict[str, Any]) -> int:
-    """Temporary view `er_raw` (INPUT_FIELDS as strings) over every configured table that exists."""
+    """Temporary view `er_raw` (INPUT_FIELDS as strings) over every configured table that exists.
+
+    Several entries may feed one source (Shopify customers, and the customers of orders whose
+    customers/create has not arrived): one record per (source, id), the earliest entry first, then
+    the latest row by `order_by`."""
     from icefloe_spark import CATALOG
 
     parts = []
-    for s in doc["sources"]:
+    for rank, s in enumerate(doc["sources"]):
         table = s["table"]
         if not spark.catalog.tableExists(f"{CATALOG}.{table}"):
             log.warning("entity resolution: %s does not exist (yet): source %s skipped", table, s["source"])
             continue
         present = {f.name for f in spark.table(f"{CATALOG}.{table}").schema.fields}
         cols = s["columns"]
-        missing = [c for c in cols.values() if c not in present]
+        named = [c for v in cols.values() for c in ([v] if isinstance(v, str) else v)]
+        missing = [c for c in named + ([s["order_by"]] if s.get("order_by") else []) if c not in present]
         if missing:
             raise SystemExit(f"er_sources.yaml: {table} has no column(s) {missing}; it has {sorted(present)}")
         select = ", ".join(
-            (f"CAST(`{cols[f]}` AS STRING) AS {f}" if f in cols else f"CAST(NULL AS STRING) AS {f}")
+            (f"{_column(cols[f])} AS {f}" if f in cols else f"CAST(NULL AS STRING) AS {f}")
             for f in er_core.INPUT_FIELDS if f != "source")
-        order = s.get("order_by")
-        rank = f"ORDER BY `{order}` DESC NULLS LAST" if order else "ORDER BY 1"
+        order = f"CAST(`{s['order_by']}` AS STRING)" if s.get("order_by") else "CAST(NULL AS STRING)"
+        where = f" AND ({s['where']})" if s.get("where") else ""
         parts.append(f"""
-            SELECT '{s['source']}' AS source, * EXCEPT (_n) FROM (
-              SELECT {select}, row_number() OVER (PARTITION BY `{cols['id']}` {rank}) AS _n
-              FROM {CATALOG}.{table} WHERE `{cols['id']}` IS NOT NULL) t WHERE _n = 1""")
+            SELECT '{s['source']}' AS source, {select}, {rank} AS _rank, {order} AS _version
+            FROM {CATALOG}.{table} WHERE `{cols['id'] if isinstance(cols['id'], str) else cols['id'][0]}` IS NOT NULL{where}""")
     if not parts:
         return 0
-    spark.sql("CREATE OR REPLACE TEMP VIEW er_raw AS " + " UNION ALL ".join(parts))
+    fields = ", ".join(er_core.INPUT_FIELDS)
+    spark.sql(f"""CREATE OR REPLACE TEMP VIEW er_raw AS SELECT {fields} FROM (
+        SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY _rank, _version DESC NULLS LAST) AS _n
+        FROM ({' UNION ALL '.join(parts)}) u) t WHERE _n = 1""")
     return len(parts)
 
 
@@ -252,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         result = run_catalog(args.mode, args.sources)
     log.info("done in %.1fs: %s", time.monotonic() - t0, result)
-    print(f"ICEFLOE_RESULT {result}")
+    print(f"ICEFLOE_RESULT {json.dumps(result)}")
     return 0
 
 

@@ -44,9 +44,10 @@ log = logging.getLogger("icefloe.er")
 SQL_FILE = Path(os.environ.get("ICEFLOE_SQL_DIR", Path(__file__).resolve().parents[2] / "sql")) \
     / "02_semantic" / "er_method.sql"
 
-#: the fields a person record may map (all optional but `id`)
+#: the fields a person record may map (all optional but `id`); `name` is a full name ("Ada Lovelace",
+#: "Lovelace, Ada"), split into first and last name where those are not mapped or empty
 INPUT_FIELDS = ("id", "source", "first_name", "last_name", "email", "phone", "street_number", "street",
-                "address_2", "city", "state", "postcode", "dob", "national_id")
+                "address_2", "city", "state", "postcode", "dob", "national_id", "name")
 #: the columns of a normalised record, in order
 NORMALISED = ("rid", "source", "source_id", "first_name", "first_name_canon", "last_name", "email", "phone",
               "street_number", "street", "address_2", "city", "state", "postcode", "dob", "national_id",
@@ -81,6 +82,9 @@ NICKNAMES = {
     "debbie": "deborah", "deb": "deborah", "mandy": "amanda", "vicky": "victoria", "abby": "abigail",
     "annie": "anne", "ann": "anne", "jo": "josephine", "sandy": "sandra", "chrissy": "christine",
     "nancy": "anne", "polly": "mary", "molly": "mary", "sally": "sarah", "sara": "sarah",
+    "jess": "jessica", "jessie": "jessica", "kim": "kimberly", "vic": "victoria", "rick": "richard",
+    # one short form for two formal names: the formal names share a group ("sam" is Samuel or Samantha)
+    "jonathan": "john", "samantha": "samuel",
 }
 
 #: street-type words -> their postal abbreviation
@@ -187,6 +191,50 @@ def norm_street(value: Any) -> str | None:
     return " ".join(STREET_TYPES.get(w, w) for w in text.split())
 
 
+#: US state and territory names -> postal codes (one system writes "North Dakota", another "ND")
+US_STATES = {
+    "alabama": "al", "alaska": "ak", "arizona": "az", "arkansas": "ar", "california": "ca", "colorado": "co",
+    "connecticut": "ct", "delaware": "de", "district of columbia": "dc", "florida": "fl", "georgia": "ga",
+    "hawaii": "hi", "idaho": "id", "illinois": "il", "indiana": "in", "iowa": "ia", "kansas": "ks",
+    "kentucky": "ky", "louisiana": "la", "maine": "me", "maryland": "md", "massachusetts": "ma",
+    "michigan": "mi", "minnesota": "mn", "mississippi": "ms", "missouri": "mo", "montana": "mt",
+    "nebraska": "ne", "nevada": "nv", "new hampshire": "nh", "new jersey": "nj", "new mexico": "nm",
+    "new york": "ny", "north carolina": "nc", "north dakota": "nd", "ohio": "oh", "oklahoma": "ok",
+    "oregon": "or", "pennsylvania": "pa", "rhode island": "ri", "south carolina": "sc", "south dakota": "sd",
+    "tennessee": "tn", "texas": "tx", "utah": "ut", "vermont": "vt", "virginia": "va", "washington": "wa",
+    "west virginia": "wv", "wisconsin": "wi", "wyoming": "wy", "puerto rico": "pr", "guam": "gu",
+    "american samoa": "as", "virgin islands": "vi", "northern mariana islands": "mp",
+    "marshall islands": "mh", "federated states of micronesia": "fm", "palau": "pw",
+}
+
+
+@_cached
+def norm_state(value: Any) -> str | None:
+    """A state or province, folded; US state names become their postal code."""
+    text = fold(value)
+    return US_STATES.get(text, text) if text else None
+
+
+@_cached
+def split_name(value: Any) -> tuple[str | None, str | None]:
+    """A full name -> (first, last): "Ada Byron Lovelace" -> (Ada, Lovelace), "Lovelace, Ada" -> (Ada, Lovelace).
+
+    A single word is taken as the last name (a first name alone identifies nobody)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None, None
+    text = str(value).strip()
+    if "," in text:
+        last, _, first = text.partition(",")
+        words = first.split()
+        return (words[0] if words else None), (last.strip() or None)
+    words = text.split()
+    if not words:
+        return None, None
+    if len(words) == 1:
+        return None, words[0]
+    return words[0], words[-1]
+
+
 @_cached
 def norm_code(value: Any) -> str | None:
     """Postcodes, street numbers, national ids: folded, no spaces."""
@@ -239,21 +287,24 @@ def normalise_record(raw: dict[str, Any], default_source: str = "records", phone
         source_id = int(source_id)
     source_id = str(source_id).strip()
     source = fold(raw.get("source")) or default_source
-    first = norm_name(raw.get("first_name"))
+    first, last = norm_name(raw.get("first_name")), norm_name(raw.get("last_name"))
+    if raw.get("name") is not None and not (first and last):
+        split_first, split_last = split_name(raw.get("name"))
+        first, last = first or norm_name(split_first), last or norm_name(split_last)
     row = {
         "rid": f"{source}|{source_id}",
         "source": source,
         "source_id": source_id,
         "first_name": first,
         "first_name_canon": canon_first_name(first),
-        "last_name": norm_name(raw.get("last_name")),
+        "last_name": last,
         "email": norm_email(raw.get("email")),
         "phone": norm_phone(raw.get("phone"), phone_region),
         "street_number": norm_code(raw.get("street_number")),
         "street": norm_street(raw.get("street")),
         "address_2": norm_street(raw.get("address_2")),
         "city": fold(raw.get("city")),
-        "state": fold(raw.get("state")),
+        "state": norm_state(raw.get("state")),
         "postcode": norm_code(raw.get("postcode")),
         "dob": norm_dob(raw.get("dob")),
         "national_id": norm_code(raw.get("national_id")),
@@ -270,12 +321,14 @@ def normalise_record(raw: dict[str, Any], default_source: str = "records", phone
 #: these fields look like in person data (u from the number of distinct values a field takes, m from
 #: typical entry-error rates), not fitted to any benchmark's labels. A level not listed weighs 0.
 DEFAULT_LEVELS: dict[str, dict[str, tuple[float, float]]] = {
-    "email": {"exact": (0.90, 1e-6), "different": (0.15, 1.0)},
+    # "alias": equal once a +tag is dropped on any domain; "shared": equal, but the first names on the two
+    # records differ - a household or company mailbox ("thesmiths@", "info@") says nothing about the person
+    "email": {"exact": (0.90, 1e-6), "alias": (0.03, 1e-6), "shared": (0.01, 0.01), "different": (0.15, 1.0)},
     "phone": {"exact": (0.85, 1e-5), "different": (0.15, 1.0)},
     "national_id": {"exact": (0.88, 1e-6), "typo": (0.06, 1e-4), "two_typos": (0.03, 1e-3),
                     "different": (0.03, 1.0)},
     "first_name": {"exact": (0.84, 0.01), "nickname": (0.03, 0.002), "swapped": (0.02, 5e-4),
-                   "fuzzy": (0.07, 0.004), "initial": (0.01, 0.03), "different": (0.03, 0.95)},
+                   "fuzzy": (0.07, 0.004), "initial": (0.01, 0.03), "different": (0.01, 0.95)},
     "last_name": {"exact": (0.86, 0.005), "swapped": (0.02, 5e-4), "fuzzy": (0.08, 0.003),
                   "different": (0.04, 0.99)},
     "dob": {"exact": (0.88, 5e-5), "day_month_swapped": (0.02, 1e-4), "typo": (0.06, 1e-3),
@@ -303,6 +356,8 @@ class Params:
     #: a link needs a match probability of at least this
     threshold: float = 0.5
     address_cap: float = 20.0
+    #: the cap when no street line (street, address_2) agrees: a town and a postcode are an area
+    area_cap: float = 12.0
     max_block_size: int = 200
     max_key_frequency: int = 5
     max_cluster_size: int = 25
@@ -320,7 +375,7 @@ class Params:
         return math.log2(self.threshold / (1 - self.threshold))
 
     def describe(self) -> dict[str, Any]:
-        return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap,
+        return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap, "area_cap": self.area_cap,
                 "max_block_size": self.max_block_size, "max_key_frequency": self.max_key_frequency,
                 "max_cluster_size": self.max_cluster_size,
                 "weights": {c: {lv: round(self.weight(c, lv), 2) for lv in lvs} for c, lvs in self.levels.items()}}
@@ -364,8 +419,13 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
         text = " ".join(f"WHEN {_lit(lv)} THEN {_lit(f'{comp}={lv}({params.weight(comp, lv):+.1f})')}"
                         for lv in levels)
         why.append(f"(CASE {comp} {text} ELSE CASE WHEN {comp} IS NOT NULL THEN concat('{comp}=', {comp}, '(+0.0)') END END)")
-    weight = (f"{params.prior_weight:.6f} + " + " + ".join(terms)
-              + f" + least({' + '.join(addr)}, {params.address_cap:.6f})")
+    cap = (f"(CASE WHEN street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy') THEN "
+           f"{params.address_cap:.6f} ELSE {params.area_cap:.6f} END)")
+    address = f"({' + '.join(addr)})"
+    weight = f"{params.prior_weight:.6f} + " + " + ".join(terms) + f" + least({address}, {cap})"
+    # the explanation says when the address evidence was capped, by how much: its terms add up to the weight
+    why.append(f"(CASE WHEN {address} > {cap} THEN concat('address=capped(', "
+               f"CAST(CAST({cap} - {address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
     return f"""
         SELECT rid_l, rid_r, blocked_on, match_weight,
                1.0 / (1.0 + power(2.0, -match_weight)) AS match_probability, explanation

@@ -136,10 +136,12 @@ def _create_views(spark, table: str, spec: Staging, sql: LayerSql, mode: str, st
     else:
         spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_new AS SELECT * FROM {source} VERSION AS OF {end}")
     if spec.strategy == "fold" and not (mode == "full" or start is None and mode != "range"):
-        # the whole history of each id that has something new, as of the same snapshot
+        # the whole history of each id that has something new, as of the same snapshot; a CRM object
+        # (`{id, properties}`, a backfill) has no objectId, so its object_id column is empty: use its id
+        oid = "coalesce(object_id, get_json_object(payload, '$.id'))"
         spark.sql(f"""CREATE OR REPLACE TEMP VIEW raw_batch AS
             SELECT * FROM {source} VERSION AS OF {end}
-            WHERE object_id IN (SELECT DISTINCT object_id FROM raw_new)""")
+            WHERE {oid} IN (SELECT DISTINCT {oid} FROM raw_new)""")
     else:
         spark.sql("CREATE OR REPLACE TEMP VIEW raw_batch AS SELECT * FROM raw_new")
     spark.sql(f"CREATE OR REPLACE TEMP VIEW typed_batch AS {sql.transform}")

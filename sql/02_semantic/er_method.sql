@@ -3,7 +3,7 @@
 --
 -- Spark SQL (jobs/spark/entity_resolution.py) and DuckDB (`icefloe resolve`) run these
 -- sections as they are: they use only functions both engines have with the same meaning
--- (levenshtein, md5, concat, concat_ws, least, greatest, substr, length, row_number).
+-- (levenshtein, md5, concat, concat_ws, least, greatest, substr, instr, length, row_number).
 -- jobs/spark/er_core.py renders the {placeholders} from its parameters and drives the steps.
 --
 -- Input of every step: `er_records` (one normalised row per record, key `rid`),
@@ -15,7 +15,10 @@
 -- Passes: exact identity keys, then name, date of birth and address keys, so a record whose
 -- email changed is still found by its name, one whose name has a typo by its date of birth, ...
 SELECT rid, blocking_type, blocking_key FROM (
-  SELECT rid, 'email' AS blocking_type, email AS blocking_key FROM er_batch
+  -- the mailbox without a +tag, on any domain ("ann+shop@acme.com" is in the block of "ann@acme.com")
+  -- (instr/substr, not split_part: DuckDB 2.0 fails to bind split_part on an all-NULL column)
+  SELECT rid, 'email' AS blocking_type,
+    CASE WHEN instr(substr(email, 1, instr(email, '@') - 1), '+') > 0 THEN concat(substr(email, 1, instr(email, '+') - 1), substr(email, instr(email, '@'))) ELSE email END AS blocking_key FROM er_batch
   UNION ALL
   SELECT rid, 'phone', phone FROM er_batch
   UNION ALL
@@ -97,8 +100,13 @@ SELECT
   p.rid_l, p.rid_r, p.blocked_on,
   CASE WHEN l.email IS NULL OR r.email IS NULL THEN NULL
        WHEN l.email = r.email AND fe.n > {max_key_frequency} THEN 'common'
+       WHEN (CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END) <> (CASE WHEN instr(substr(r.email, 1, instr(r.email, '@') - 1), '+') > 0 THEN concat(substr(r.email, 1, instr(r.email, '+') - 1), substr(r.email, instr(r.email, '@'))) ELSE r.email END) THEN 'different'
+       -- the same mailbox, but two people's first names: a household or company address ("shared")
+       WHEN l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
+         AND levenshtein(l.first_name, r.first_name) > 2 AND length(l.first_name) > 1 AND length(r.first_name) > 1
+         AND NOT (l.first_name = r.last_name AND l.last_name = r.first_name) THEN 'shared'
        WHEN l.email = r.email THEN 'exact'
-       ELSE 'different' END AS email,
+       ELSE 'alias' END AS email,
   CASE WHEN l.phone IS NULL OR r.phone IS NULL THEN NULL
        WHEN l.phone = r.phone AND fp.n > {max_key_frequency} THEN 'common'
        WHEN l.phone = r.phone THEN 'exact'
@@ -163,7 +171,8 @@ SELECT
 FROM er_pairs p
 JOIN er_records l ON l.rid = p.rid_l
 JOIN er_records r ON r.rid = p.rid_r
-LEFT JOIN er_block_sizes fe ON fe.blocking_type = 'email' AND fe.blocking_key = l.email
+LEFT JOIN er_block_sizes fe ON fe.blocking_type = 'email'
+  AND fe.blocking_key = CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END
 LEFT JOIN er_block_sizes fp ON fp.blocking_type = 'phone' AND fp.blocking_key = l.phone
 LEFT JOIN er_block_sizes fn ON fn.blocking_type = 'national_id' AND fn.blocking_key = l.national_id
 

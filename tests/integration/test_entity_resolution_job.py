@@ -3,7 +3,7 @@ semantic.entity_index, incrementally, with stable ids; an absent source is skipp
 
 from __future__ import annotations
 
-import ast
+import json
 
 import pytest
 
@@ -59,7 +59,7 @@ def test_the_job_resolves_staging_people_incrementally_with_stable_ids(stack, tm
     people_table(catalog, rows)
     first = run_spark("entity_resolution", ["--sources", str(conf)], stack.settings)
     assert "staging.stg_not_there_yet does not exist (yet): source absent skipped" in first.output
-    stats = ast.literal_eval(result_line(first, "ICEFLOE_RESULT"))
+    stats = json.loads(result_line(first, "ICEFLOE_RESULT"))
     assert stats["mode"] == "full" and stats["records"] == 4
     ent = entity_index(catalog)
     assert ent["crm|1"] == ent["crm|2"] and ent["crm|3"] != ent["crm|4"]
@@ -68,7 +68,7 @@ def test_the_job_resolves_staging_people_incrementally_with_stable_ids(stack, tm
     # a new record carries Bruno's email and phone: it joins Bruno and bridges his two records
     people_table(catalog, [*rows, {"pid": "5", "fname": "Bruno", "lname": "Costa", "mail": "bruno@costa.pt",
                                    "tel": "(617) 555-0100"}])
-    second = ast.literal_eval(result_line(run_spark("entity_resolution", ["--sources", str(conf)],
+    second = json.loads(result_line(run_spark("entity_resolution", ["--sources", str(conf)],
                                                     stack.settings), "ICEFLOE_RESULT"))
     assert second["mode"] == "incremental" and second["changed_records"] == 1
     ent = entity_index(catalog)

@@ -90,3 +90,36 @@ def test_a_chain_of_strong_links_is_cut_at_the_cluster_size_cap():
     # without the cap the same links make one entity
     _, uncapped = resolve(recs, max_cluster_size=1000)
     assert uncapped.largest_entity == 40
+
+
+def test_a_household_mailbox_does_not_fuse_two_people_with_different_first_names():
+    home = {"last_name": "Wong", "email": "thewongs@gmail.com", "city": "Cathyport", "state": "AZ",
+            "postcode": "86251"}
+    shelly = {"id": "1", "source": "shop", "first_name": "Shelly", "phone": "(598) 747-3970", **home}
+    dean = {"id": "2", "source": "crm", "first_name": "Dean", "phone": "472 741 4492", **home}
+    shelly_again = {"id": "3", "source": "crm", "first_name": "Shelly", "phone": "+1 598 747 3970", **home}
+    r, _ = resolve([shelly, dean, shelly_again])
+    ent = r.entities()
+    assert ent["shop|1"] == ent["crm|3"] != ent["crm|2"]
+    levels = {(x["rid_l"], x["rid_r"]): x["email"] for x in r.engine.rows("SELECT * FROM er_levels")}
+    assert levels[("crm|2", "shop|1")] == "shared"
+
+
+def test_a_plus_tag_on_any_domain_still_finds_the_mailbox():
+    a = {"id": "1", "source": "shop", "email": "mary.rice+shop@acme-example.com", "city": "Leeds"}
+    b = {"id": "2", "source": "crm", "email": "Mary.Rice@acme-example.com", "first_name": "Mary", "last_name": "Rice"}
+    r, _ = resolve([a, b])
+    assert r.entities()["shop|1"] == r.entities()["crm|2"]
+    assert "email=alias(+" in r.links()[0]["explanation"]
+
+
+def test_a_town_and_postcode_weigh_less_than_a_street_address():
+    same_town = {"city": "Leeds", "state": "West Yorkshire", "postcode": "LS1 4AP"}
+    a = {"id": "1", "first_name": "Ann", "last_name": "Lee", **same_town}
+    b = {"id": "2", "first_name": "Ann", "last_name": "Lee", "street": "1 Park Row", **same_town}
+    c = {"id": "3", "first_name": "Ann", "last_name": "Lee", "street": "1 Park Row", **same_town}
+    r, _ = resolve([a, b, c])
+    weights = {(x["rid_l"], x["rid_r"]): x["match_weight"] for x in r.engine.rows(core.score_sql(core.Params()))}
+    area = weights[("records|1", "records|2")]
+    street = weights[("records|2", "records|3")]
+    assert street - area >= core.Params().address_cap - core.Params().area_cap - 1e-6

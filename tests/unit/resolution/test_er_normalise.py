@@ -69,3 +69,26 @@ def test_the_record_hash_changes_with_any_normalised_field_only():
     b = core.normalise_record({"id": 1, "email": " a@B.COM ", "first_name": "ANN"})
     c = core.normalise_record({"id": 1, "email": "a@b.com", "first_name": "Anne"})
     assert a["record_hash"] == b["record_hash"] != c["record_hash"]
+
+
+@pytest.mark.parametrize(("name", "first", "last"), [
+    ("Ada Lovelace", "ada", "lovelace"),
+    ("Ada Byron Lovelace", "ada", "lovelace"),
+    ("Lovelace, Ada", "ada", "lovelace"),
+    ("Lovelace", None, "lovelace"),
+    ("   ", None, None),
+])
+def test_a_full_name_is_split_into_first_and_last_name(name, first, last):
+    row = core.normalise_record({"id": "1", "name": name})
+    assert (row["first_name"], row["last_name"]) == (first, last)
+
+
+def test_mapped_first_and_last_names_win_over_the_full_name():
+    row = core.normalise_record({"id": "1", "first_name": "Augusta", "last_name": "King", "name": "Ada Lovelace"})
+    assert (row["first_name"], row["last_name"]) == ("augusta", "king")
+
+
+def test_us_state_names_and_codes_compare_equal():
+    assert core.norm_state("North Dakota") == core.norm_state("ND") == "nd"
+    assert core.norm_state(" new  york ") == "ny"
+    assert core.norm_state("Bavaria") == "bavaria"  # not a US state: folded, kept
