@@ -25,8 +25,6 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
-
 from icefloe.config import Profile, StackSettings
 from icefloe.drills import make_deliveries
 from icefloe.ingestion.settings import IngestionSettings
@@ -42,21 +40,26 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def paced_send(url: str, deliveries, rate: float, concurrency: int = 64) -> dict[str, float]:
-    """Send at `rate`/s; returns delivery id -> wall-clock ms of its 2xx."""
+    """Send at `rate`/s; returns delivery id -> wall-clock ms of its 2xx. aiohttp, not httpx: httpx's
+    connection pool caps a single sender near 200 requests/s (see benchmarks/simulator_speed.py)."""
+    import aiohttp
+
     acked: dict[str, float] = {}
     sem = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(base_url=url, connector=connector,
+                                     timeout=aiohttp.ClientTimeout(total=30)) as client:
         t0 = time.monotonic()
 
         async def one(i: int, d) -> None:
             await asyncio.sleep(max(0.0, t0 + i / rate - time.monotonic()))
             async with sem:
                 for _ in range(10):
-                    r = await client.post(d.path, content=d.body, headers=d.headers)
-                    if r.status_code == 202:
-                        acked[d.delivery_id] = time.time() * 1000
-                        return
+                    async with client.post(d.path, data=d.body, headers=d.headers) as r:
+                        await r.read()
+                        if r.status == 202:
+                            acked[d.delivery_id] = time.time() * 1000
+                            return
                     await asyncio.sleep(0.5)
 
         await asyncio.gather(*(one(i, d) for i, d in enumerate(deliveries)))

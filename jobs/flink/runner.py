@@ -208,6 +208,36 @@ def latest_checkpoint(checkpoint_dir: str) -> str | None:
     return str(max(done, key=lambda p: p.stat().st_mtime))
 
 
+def foreign_commits_since(checkpoint: str, tables: list[str], profile: dict[str, str]) -> list[str]:
+    """Raw tables another Flink job has added records to since `checkpoint` (a `<job id>/chk-N` dir).
+
+    Restoring such a checkpoint would re-read Kafka records that other job already wrote (a bounded
+    run between two streaming runs, say): the caller then starts from the offsets in Iceberg instead.
+    Reads the table metadata from the REST catalog; not possible with SigV4 (AWS), where Managed
+    Flink restores its own snapshots and `--resume-from latest` is not used.
+    """
+    import urllib.error
+    import urllib.request
+
+    chk = Path(checkpoint)
+    job_id = chk.parent.name
+    since_ms = int((chk / "_metadata").stat().st_mtime * 1000)
+    base = profile.get("ICEFLOE_CATALOG_URI", "").rstrip("/")
+    foreign = []
+    for table in tables:
+        try:
+            with urllib.request.urlopen(f"{base}/v1/namespaces/raw/tables/{table}", timeout=30) as r:
+                snapshots = json.load(r)["metadata"].get("snapshots", [])
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                continue
+            raise
+        if any(s["timestamp-ms"] > since_ms and s.get("summary", {}).get("flink.job-id") != job_id
+               and int(s.get("summary", {}).get("added-records", "0")) > 0 for s in snapshots):
+            foreign.append(table)
+    return foreign
+
+
 def select_sources(spec: str) -> list[dict]:
     declared = yaml.safe_load(SOURCES_FILE.read_text())["sources"]
     if spec == "all":
@@ -288,6 +318,13 @@ def main(argv: list[str] | None = None) -> int:
         args.checkpoint_dir = profile["ICEFLOE_CHECKPOINT_DIR"].rstrip("/") + "/" + shape[:120]
     if args.resume_from == "latest":
         args.resume_from = latest_checkpoint(args.checkpoint_dir) if args.checkpoint_dir else None
+        if args.resume_from and profile.get("ICEFLOE_CATALOG_SIGV4", "false").lower() != "true":
+            tables = [f"{s['source']}_{s['object']}" for s in sources] + ["dead_letters"]
+            foreign = foreign_commits_since(args.resume_from, tables, profile)
+            if foreign:
+                say(f"not restoring {args.resume_from}: another job wrote {', '.join(foreign)} since; "
+                    "a restore would re-read those records")
+                args.resume_from = None
         say(f"resuming from {args.resume_from or 'no checkpoint (none retained yet): offsets from Iceberg'}")
 
     t0 = time.monotonic()

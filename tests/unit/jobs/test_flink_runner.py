@@ -73,3 +73,53 @@ def test_latest_checkpoint_is_the_newest_completed_one(runner, tmp_path):
         os.utime(d, None)
     assert runner.latest_checkpoint(tmp_path.as_uri()).endswith("b/chk-7")
     assert runner.latest_checkpoint((tmp_path / "none").as_uri()) is None
+
+
+def _catalog_serving(tables: dict[str, list[dict]]):
+    """A minimal stand-in for the REST catalog's load-table endpoint (only the metadata's snapshots)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's API
+            name = self.path.rsplit("/", 1)[-1]
+            if name not in tables:
+                self.send_response(404)
+                self.end_headers()
+                return
+            body = json.dumps({"metadata": {"snapshots": tables[name]}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_checkpoint_is_not_restored_once_another_job_wrote_its_tables(runner, tmp_path):
+    chk = tmp_path / "streaming-shopify_orders" / "aaaa" / "chk-7"
+    chk.mkdir(parents=True)
+    (chk / "_metadata").write_bytes(b"x")
+    at = int((chk / "_metadata").stat().st_mtime * 1000)
+
+    def snap(ms, job, added):
+        return {"timestamp-ms": ms, "summary": {"flink.job-id": job, "added-records": str(added)}}
+
+    tables = {
+        "shopify_orders": [snap(at - 5000, "aaaa", 10), snap(at + 2000, "aaaa", 5)],  # own commit after: fine
+        "dead_letters": [snap(at + 3000, "bbbb", 0)],  # another job's empty commit: no records to re-read
+    }
+    server = _catalog_serving(tables)
+    profile = {"ICEFLOE_CATALOG_URI": f"http://127.0.0.1:{server.server_port}"}
+    try:
+        assert runner.foreign_commits_since(str(chk), ["shopify_orders", "dead_letters", "absent"], profile) == []
+        tables["shopify_orders"].append(snap(at + 4000, "bbbb", 50000))  # a bounded run in between
+        assert runner.foreign_commits_since(str(chk), ["shopify_orders", "dead_letters"], profile) == [
+            "shopify_orders"]
+    finally:
+        server.shutdown()
