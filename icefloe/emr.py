@@ -21,7 +21,7 @@ from icefloe import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
-JOBS = ("staging", "entity_resolution", "layers")
+JOBS = ("staging", "entity_resolution", "layers", "maintenance")
 PY_FILES = ("jobs/spark/icefloe_spark.py", "jobs/spark/er_core.py")
 ARCHIVE = "jobs/spark/icefloe-spark-jobs.zip"
 

@@ -157,4 +157,27 @@ def build_dag(environment: str | None = None) -> DAG:
     return dag
 
 
+MAINTENANCE_SCHEDULE = "30 3 * * *"
+
+
+def build_maintenance_dag(environment: str | None = None) -> DAG:
+    """Table upkeep of the raw layer (jobs/spark/maintenance.py): compaction, snapshot expiry, orphan
+    files; daily, apart from the pipeline so a slow compaction never delays the marts."""
+    environment = environment or setting("environment", "local") or "local"
+    make = _local_task if environment == "local" else _aws_task
+    with DAG(
+        dag_id="icefloe_maintenance",
+        description="raw.*: rewrite_data_files, expire_snapshots, remove_orphan_files (file counts before/after)",
+        schedule=setting("maintenance_schedule", MAINTENANCE_SCHEDULE),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["icefloe", environment],
+    ) as maintenance:
+        make("maintenance_raw", "maintenance", ["--namespace", "raw"])
+    return maintenance
+
+
 dag = build_dag()
+maintenance_dag = build_maintenance_dag()

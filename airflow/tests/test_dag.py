@@ -44,7 +44,15 @@ def test_dag_folder_imports_without_errors():
 
     bag = DagBag(dag_folder=str(DAGS), include_examples=False)
     assert bag.import_errors == {}
-    assert list(bag.dags) == ["icefloe_pipeline"]
+    assert sorted(bag.dags) == ["icefloe_maintenance", "icefloe_pipeline"]
+
+
+def test_raw_table_maintenance_runs_daily_apart_from_the_pipeline(pipeline):
+    dag = pipeline.build_maintenance_dag("local")
+    assert set(dag.task_dict) == {"maintenance_raw"}
+    command = dag.task_dict["maintenance_raw"].bash_command
+    assert "icefloe.jobs spark maintenance --namespace raw" in command
+    assert dag.task_dict["maintenance_raw"].retries == 2
 
 
 def test_task_graph_is_staging_then_entity_resolution_then_core_analytics_marts(pipeline):
