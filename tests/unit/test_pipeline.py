@@ -30,7 +30,7 @@ def test_an_unknown_mode_is_refused_before_any_job_starts():
 
 def test_emr_artifacts_are_laid_out_as_on_s3_with_sql_and_conf_in_the_archive(tmp_path):
     laid_out = emr.package(tmp_path)
-    assert {"jobs/spark/staging.py", "jobs/spark/entity_resolution.py", "jobs/spark/layers.py",
+    assert {"jobs/spark/staging.py", "jobs/spark/entity_resolution.py", "jobs/spark/layers.py", "jobs/spark/maintenance.py",
             "jobs/spark/icefloe_spark.py", "jobs/spark/er_core.py", emr.ARCHIVE} == set(laid_out)
     names = zipfile.ZipFile(tmp_path / emr.ARCHIVE).namelist()
     assert "sql/03_core/customers.sql" in names and "conf/er_sources.yaml" in names
