@@ -100,12 +100,18 @@ def freshness(stack: StackSettings, rate: float, duration: float, interval: str)
     deliveries = make_deliveries(int(rate * duration), run_id, secret)
     job = StreamingJob(stack)
     job.stop()
+    before = job.job_id()
     job.start("shopify_orders", interval, resume=True)
+    deadline = time.monotonic() + 900  # start-up reads the table's committed offsets: longer on big tables
+    while job.job_id() in (None, before) and time.monotonic() < deadline:
+        if not job.process.is_running():
+            raise SystemExit(f"the streaming job exited during start-up; see {job.process.log_file}")
+        time.sleep(1)
     seen: dict[str, float] = {}
     stop = threading.Event()
     watcher = threading.Thread(target=watch_visibility, args=(profile, run_id, seen, stop), daemon=True)
     try:
-        time.sleep(25)  # let the job start and take its first checkpoint before the clock runs
+        time.sleep(15)  # submitted: let it take its first checkpoint before the clock runs
         watcher.start()
         t0 = time.monotonic()
         acked = asyncio.run(paced_send(profile.ingestion_url, deliveries, rate))
