@@ -6,8 +6,8 @@
 SELECT
   order_date,
   count(*)                                                         AS orders,
-  count_if(is_paid)                                                AS paid_orders,
-  count_if(is_fulfilled)                                           AS fulfilled_orders,
+  count_if(coalesce(is_paid, false))                               AS paid_orders,
+  count_if(coalesce(is_fulfilled, false))                          AS fulfilled_orders,
   count(DISTINCT customer_id)                                      AS customers,
   CAST(sum(total_amount) AS DECIMAL(18, 2))                        AS gmv,
   CAST(sum(total_amount) / count(*) AS DECIMAL(18, 2))             AS avg_order_value,

@@ -83,7 +83,9 @@ def append_raw(catalog: Catalog, table: str, payloads: list[dict], received_at: 
             "_received_at": received_at,
             "_received_date": received_at.date(),
             "_loaded_at": datetime.now(timezone.utc),
-            "_kafka_partition": 0,
+            # -1: rows written without Kafka. A real partition here would move the Flink job's start
+            # offsets (the highest offset in Iceberg per partition) past real records.
+            "_kafka_partition": -1,
             "_kafka_offset": next_offset + i,
         }
         rows.append(row)
