@@ -15,7 +15,7 @@ SELECT
   count(*)                                                          AS records,
   count(DISTINCT i.entity_id)                                       AS entities,
   count_if(coalesce(e.sources > 1, false))                                           AS records_linked_cross_source,
-  round(100.0 * count_if(coalesce(e.sources > 1, false)) / count(*), 1)              AS cross_source_coverage_pct,
+  round(100 * CAST(count_if(coalesce(e.sources > 1, false)) AS DOUBLE) / count(*), 1)              AS cross_source_coverage_pct,
   round(avg(CAST(i.match_confidence AS DOUBLE)), 3)                 AS avg_match_confidence,
   count_if(coalesce(i.match_confidence < 0.9, false))                                AS low_confidence_links
 FROM semantic.entity_index i
