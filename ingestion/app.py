@@ -26,9 +26,10 @@ from icefloe.ingestion.dedup import RecentDeliveries
 from icefloe.ingestion.metrics import CONTENT_TYPE_LATEST, IngestionMetrics
 from icefloe.ingestion.providers import hubspot, shopify, stripe
 from icefloe.ingestion.providers.base import Event, WebhookRejected
+from icefloe.ingestion.records import kafka_record
 from icefloe.ingestion.publisher import BrokerUnavailable, KafkaPublisher, Published
 from icefloe.ingestion.settings import IngestionSettings
-from icefloe.sources import extract, load_sources
+from icefloe.sources import load_sources
 
 log = logging.getLogger("icefloe.ingestion")
 
@@ -38,11 +39,6 @@ PROVIDERS = ("shopify", "stripe", "hubspot")
 
 def _error(status: int, reason: str, detail: str, **headers: str) -> JSONResponse:
     return JSONResponse({"error": reason, "detail": detail}, status_code=status, headers=headers)
-
-
-def _b(text: str) -> bytes:
-    """Header/key bytes; a lone surrogate (valid as a JSON escape, not in UTF-8) is kept visibly escaped."""
-    return text.encode("utf-8", "backslashreplace")
 
 
 def _reject_constant(name: str) -> object:
@@ -148,20 +144,9 @@ def create_app(settings: IngestionSettings | None = None, publisher: KafkaPublis
             metrics.child(metrics.duplicates, ev.provider).inc()
             return {"delivery_id": ev.delivery_id, "topic": None, "partition": None, "offset": None,
                     "duplicate": True}
-        headers = [("delivery_id", _b(ev.delivery_id)), ("provider", _b(ev.provider)),
-                   ("provider_topic", _b(ev.provider_topic)), ("received_at", received_at)]
-        source = None if ev.dead_letter_reason else catalog.route(ev.provider, ev.provider_topic)
-        if source is None:
-            reason = ev.dead_letter_reason or "unrouted_topic"
-            topic, key = catalog.dead_letter_topic, _b(ev.delivery_id)
-            headers.append(("dead_letter_reason", reason.encode()))
-        else:
-            reason = None
-            object_id = extract(ev.doc, source.id_path)
-            topic = source.topic
-            key = _b(str(object_id)) if object_id is not None else _b(ev.delivery_id)
+        rec = kafka_record(catalog, ev, received_at)
         t0 = time.perf_counter()
-        published: Published = await app.state.publisher.publish(topic, key, ev.value, headers)
+        published: Published = await app.state.publisher.publish(rec.topic, rec.key, rec.value, rec.headers)
         metrics.child(metrics.produce_seconds, ev.provider).observe(time.perf_counter() - t0)
         metrics.child(metrics.records, ev.provider, published.topic).inc()
         recent.remember(ev.provider, ev.delivery_id, ev.value)
@@ -169,7 +154,7 @@ def create_app(settings: IngestionSettings | None = None, publisher: KafkaPublis
                  published.topic, published.partition, published.offset,
                  extra={"delivery_id": ev.delivery_id, "provider": ev.provider, "provider_topic": ev.provider_topic,
                         "topic": published.topic, "partition": published.partition, "offset": published.offset,
-                        "dead_letter_reason": reason})
+                        "dead_letter_reason": rec.dead_letter_reason})
         return {"delivery_id": ev.delivery_id, "topic": published.topic, "partition": published.partition,
                 "offset": published.offset, "duplicate": False}
 
