@@ -40,12 +40,15 @@ class Traffic:
         return self.events[:n], self.events[n:]
 
 
+def scenario(hours: float) -> Scenario:
+    """Ordinary traffic plus a card-testing burst, so disputes and refunds exist at a small scale."""
+    return Scenario("batch_test", "the batch layers' integration test", hours=hours,
+                    fraud_window_h=(2.0, 4.0), fraud_charges_per_hour=1500.0)
+
+
 def generate(scale: float, seed: int, start: datetime, hours: float) -> Traffic:
-    # ordinary traffic plus a card-testing burst, so disputes and refunds exist at a small scale
-    scenario = Scenario("batch_test", "the batch layers' integration test", hours=hours,
-                        fraud_window_h=(2.0, 4.0), fraud_charges_per_hour=1500.0)
     truth: list[dict] = []
-    gen = Generator(scenario, scale=scale, seed=seed, start=start, on_truth=truth.append)
+    gen = Generator(scenario(hours), scale=scale, seed=seed, start=start, on_truth=truth.append)
     events = list(gen.events())
     return Traffic(events, truth, gen.truth_people())
 

@@ -95,6 +95,8 @@ def spark_session(app_name: str, settings: SparkSettings | None = None):
         builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.as_uri()}")
     if settings.jars:
         builder = builder.config("spark.jars", ",".join(settings.jars))
+    if os.environ.get("ICEFLOE_SPARK_DRIVER_MEMORY"):  # local mode: the driver is the whole job (default 1g)
+        builder = builder.config("spark.driver.memory", os.environ["ICEFLOE_SPARK_DRIVER_MEMORY"])
     if os.environ.get("ICEFLOE_SPARK_MASTER"):
         builder = builder.master(os.environ["ICEFLOE_SPARK_MASTER"])
     for key, value in settings.catalog_conf().items():
