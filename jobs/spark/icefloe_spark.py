@@ -172,6 +172,25 @@ def current_snapshot(spark, table: str) -> int | None:
     return rows[0].snapshot_id if rows else None
 
 
+def current_ancestors(spark, table: str) -> set[int]:
+    """The snapshots an incremental read from the table can start at: the current one and its
+    ancestors still in the table's metadata (not expired, not rolled back)."""
+    rows = spark.sql(f"SELECT snapshot_id FROM {CATALOG}.{table}.history WHERE is_current_ancestor").collect()
+    return {r.snapshot_id for r in rows}
+
+
+def watermarked_since(spark, table: str) -> str | None:
+    """Commit time (UTC, 'YYYY-MM-DD HH:MM:SS') of the oldest snapshot of `table` a watermark still
+    points at: snapshot expiry must keep it and everything after, or the next incremental read of
+    that job has lost its starting point."""
+    if not table_exists(spark, WATERMARKS):
+        return None
+    row = spark.sql(f"""SELECT date_format(min(s.committed_at), 'yyyy-MM-dd HH:mm:ss') AS t
+        FROM {WATERMARKS} w JOIN {CATALOG}.{table}.snapshots s ON s.snapshot_id = w.last_snapshot_id
+        WHERE w.source_table = '{table}'""").first()
+    return row.t if row else None
+
+
 def ensure_watermarks(spark) -> None:
     spark.sql(LayerSql.load("metadata", "incremental_watermarks").ddl)
 

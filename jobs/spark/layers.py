@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from icefloe_spark import (
     CATALOG,
     LayerSql,
+    current_ancestors,
     current_snapshot,
     ensure_watermarks,
     read_watermarks,
@@ -155,8 +156,12 @@ def run(spark, model: Model, mode: str = "incremental") -> dict:
                              f"(staging.py --all, then layers.py in order)")
     snaps = {up: current_snapshot(spark, up) for up in ups}
     marks = read_watermarks(spark, model.table)
+    lost = [up for up in ups if up in marks and marks[up] not in current_ancestors(spark, up)]
+    if lost:
+        log.warning("%s: the snapshot its watermark recorded for %s is gone (expired or rolled back): "
+                    "rebuilding it in full this time", model.table, ", ".join(lost))
     full = (mode == "full" or any(up not in marks for up in ups if snaps[up] is not None)
-            or current_snapshot(spark, model.table) is None)
+            or current_snapshot(spark, model.table) is None or bool(lost))
     result = {"table": model.table, "mode": "full" if full else "incremental", "changed_keys": None,
               "rows": 0}
     if not full and all(marks.get(up) == snaps[up] for up in ups):

@@ -19,7 +19,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from icefloe_spark import CATALOG, spark_session
+from icefloe_spark import CATALOG, spark_session, watermarked_since
 
 log = logging.getLogger("icefloe.spark.maintenance")
 
@@ -38,6 +38,11 @@ def maintain(spark, table: str, retain_last: int, expire_hours: float, orphan_ho
         f"CALL {CATALOG}.system.rewrite_data_files(table => '{table}', "
         f"options => map('min-input-files', '2', 'partial-progress.enabled', 'true'))").first()
     expire_ts = (datetime.now(timezone.utc) - timedelta(hours=expire_hours)).strftime("%Y-%m-%d %H:%M:%S")
+    protected = watermarked_since(spark, table)
+    if protected and protected < expire_ts:
+        # an incremental job still starts from that snapshot: keep it (and all after it)
+        log.info("%s: keeping snapshots from %s on (an incremental watermark points there)", table, protected)
+        expire_ts = protected
     expired = spark.sql(
         f"CALL {CATALOG}.system.expire_snapshots(table => '{table}', "
         f"older_than => TIMESTAMP '{expire_ts}', retain_last => {retain_last})").first()

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from icefloe_spark import (
     CATALOG,
     LayerSql,
+    current_ancestors,
     current_snapshot,
     ensure_watermarks,
     evolve_schema,
@@ -174,6 +175,13 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
     end = current_snapshot(spark, source)
     start = None if mode in ("full", "range") else read_watermarks(spark, target).get(source)
     result["snapshot"] = end
+    if start is not None and start not in current_ancestors(spark, source):
+        # expired, or the table was rolled back / replaced: re-read it all; MERGE keeps only newer versions
+        log.warning("%s: the watermark's snapshot %s is no longer in %s's history: reading the whole raw "
+                    "table this time (the MERGE keeps only newer versions, so nothing is doubled)",
+                    target, start, source)
+        result["watermark_lost"] = start
+        start = None
     if end is None or (mode == "incremental" and start == end):
         log.info("%s: nothing new in %s (snapshot %s)", target, source, end)
         return result
@@ -182,6 +190,8 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
     _create_views(spark, table, spec, sql, mode, start, end, start_date, end_date)
     result["rows_read"] = spark.sql("SELECT count(*) AS n FROM raw_new").first().n
     result["unexpected_fields"] = report_unexpected_fields(spark, table, spec, sql)
+    # typing (JSON parsing) is the costly part: computed once, then counted and written from memory
+    spark.sql("CACHE TABLE latest_batch")
     result["rows_merged"] = spark.sql("SELECT count(*) AS n FROM latest_batch").first().n
     columns = [name for name, _ in table_columns(spark, target)]
     col_list = ", ".join(columns)
@@ -204,6 +214,7 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
             WHEN MATCHED AND {newer} THEN UPDATE SET {assignments}
             WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})
         """)
+    spark.sql("UNCACHE TABLE IF EXISTS latest_batch")
     log.info("%s: write committed", target)
     if mode != "range":
         # Only now, with the write committed, may the watermark move (invariant 2).
