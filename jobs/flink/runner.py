@@ -21,6 +21,7 @@ import logging
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
@@ -170,12 +171,166 @@ def render_dead_letters(profile: dict[str, str], bounded: bool,
     }
 
 
+@dataclass(frozen=True)
+class FileBounds:
+    """What the manifests say about one live data file of a raw table (None: no bound recorded).
+
+    `topic` is the one topic all rows of the file belong to (a raw table holds one topic;
+    raw.dead_letters several, so there it is known only when the file's source_topic bounds agree).
+    `exact` says that every row of the file is live and has a partition and an offset: no delete
+    file applies to it and the null counts of both columns are recorded as 0.
+    """
+
+    records: int
+    partition_min: int | None
+    partition_max: int | None
+    offset_min: int | None
+    offset_max: int | None
+    topic: str | None
+    exact: bool
+
+
+def offset_thresholds(files: list[FileBounds], topic: str) -> dict[int, int]:
+    """Per Kafka partition, an offset that the highest offset written there is known to reach.
+
+    A file whose rows are all live, all of partition p (p >= 0) and all of `topic` holds at least
+    one row with an offset >= its lower bound, so the partition's max is >= that bound. Only such
+    files give a threshold; any other file (mixed partitions, deletes, nulls, missing bounds) just
+    cannot prune. Partitions without a threshold are read in full.
+    """
+    out: dict[int, int] = {}
+    for f in files:
+        if (f.exact and f.records > 0 and f.topic == topic and f.partition_min is not None
+                and f.partition_min == f.partition_max and f.partition_min >= 0 and f.offset_min is not None):
+            out[f.partition_min] = max(f.offset_min, out.get(f.partition_min, f.offset_min))
+    return out
+
+
+def offset_filter(thresholds: dict[int, int]) -> str:
+    """The SQL condition on _kafka_partition/_kafka_offset that keeps every row which can be the
+    max of its partition: offset >= threshold where one is known, every row of the other partitions
+    (>= 0; -1 marks rows written without Kafka). Written as ranges, so Iceberg's metrics evaluator
+    can prune files by their bounds (a NOT IN could not)."""
+    terms = [f"(_kafka_partition = {p} AND _kafka_offset >= {o})" for p, o in sorted(thresholds.items())]
+    low = 0
+    for p in sorted(thresholds):
+        if p > low:
+            terms.append(f"(_kafka_partition >= {low} AND _kafka_partition <= {p - 1})")
+        low = p + 1
+    terms.append(f"_kafka_partition >= {low}")
+    return " OR ".join(terms)
+
+
+def may_hold_max(f: FileBounds, topic: str, thresholds: dict[int, int]) -> bool:
+    """Whether `f` can hold a row that `offset_filter(thresholds)` keeps for `topic`, judged as
+    Iceberg judges it from the bounds alone (what the scan will read)."""
+    if f.records <= 0 or (f.topic is not None and f.topic != topic):
+        return False
+    low = max(f.partition_min if f.partition_min is not None else 0, 0)
+    high = f.partition_max
+    if high is not None and high < low:
+        return False
+    known = [p for p in thresholds if low <= p and (high is None or p <= high)]
+    if high is None or len(known) < high - low + 1:
+        return True  # a partition without a threshold is read in full
+    return any(f.offset_max is None or f.offset_max >= thresholds[p] for p in known)
+
+
+def file_bounds(tenv, table: str, topic: str | None) -> tuple[int | None, list[FileBounds]]:
+    """The current snapshot id of raw.<table> and the bounds of its live data files, read from
+    the manifests through the Iceberg catalog of the Flink session (no data file is opened).
+
+    `topic`: the table's one topic, or None for raw.dead_letters (then taken from source_topic).
+    """
+    from pyflink.java_gateway import get_gateway
+
+    jvm = get_gateway().jvm
+    catalog = tenv.get_catalog("icefloe")._j_catalog.catalog()  # the Iceberg catalog behind Flink's
+    t = catalog.loadTable(jvm.org.apache.iceberg.catalog.TableIdentifier.of("raw", table))
+    snapshot = t.currentSnapshot()
+    if snapshot is None:
+        return None, []
+    schema = t.schema()
+    conv = jvm.org.apache.iceberg.types.Conversions
+
+    def field(name: str):
+        f = schema.findField(name)
+        return (f.fieldId(), f.type()) if f is not None else (None, None)
+
+    (pid, ptype), (oid, otype) = field("_kafka_partition"), field("_kafka_offset")
+    tid, ttype = field("source_topic") if topic is None else (None, None)
+
+    def bound(values, fid, ftype):
+        buf = values.get(fid) if values is not None and fid is not None else None
+        return None if buf is None else conv.fromByteBuffer(ftype, buf)
+
+    out = []
+    tasks = t.newScan().useSnapshot(snapshot.snapshotId()).includeColumnStats().planFiles()
+    try:
+        it = tasks.iterator()
+        while it.hasNext():
+            task = it.next()
+            f = task.file()
+            lower, upper, nulls = f.lowerBounds(), f.upperBounds(), f.nullValueCounts()
+            file_topic = topic
+            if topic is None:
+                lo, hi = bound(lower, tid, ttype), bound(upper, tid, ttype)
+                # string bounds may be truncated; equal bounds are the value itself
+                file_topic = str(lo) if lo is not None and hi is not None and str(lo) == str(hi) else None
+            null_free = nulls is not None and all(nulls.get(i) == 0 for i in (pid, oid))
+            out.append(FileBounds(
+                records=f.recordCount(),
+                partition_min=bound(lower, pid, ptype), partition_max=bound(upper, pid, ptype),
+                offset_min=bound(lower, oid, otype), offset_max=bound(upper, oid, otype),
+                topic=file_topic, exact=null_free and task.deletes().isEmpty()))
+    finally:
+        tasks.close()
+    return snapshot.snapshotId(), out
+
+
 def committed_offsets(tenv, topics: dict[str, str]) -> dict[str, dict[int, int]]:
     """The highest Kafka offset per partition already written to Iceberg, per topic.
 
     `topics` maps topic -> raw table name. Records of a topic may be in its raw table or, when
-    unparsable, in raw.dead_letters; both count. One bounded query for all topics.
+    unparsable, in raw.dead_letters; both count. The file bounds in the manifests give, per
+    partition, an offset its max is known to reach; one bounded query then reads, at the snapshot
+    those bounds describe, only the rows at or above it, so Iceberg skips every data file whose
+    upper bound is below (see `offset_filter`).
     """
+    from pyflink.table.catalog import ObjectPath
+
+    catalog = tenv.get_catalog("icefloe")
+    parts, total, kept = [], 0, 0
+    for topic, table in topics.items():
+        if not table or not catalog.table_exists(ObjectPath("raw", table)):
+            continue
+        snapshot, files = file_bounds(tenv, table, topic)
+        thresholds = offset_thresholds(files, topic)
+        total += len(files)
+        kept += sum(may_hold_max(f, topic, thresholds) for f in files)
+        if any(may_hold_max(f, topic, thresholds) for f in files):
+            parts.append(f"SELECT '{topic}' AS t, _kafka_partition AS p, _kafka_offset AS o "
+                         f"FROM icefloe.`raw`.{table} /*+ OPTIONS('snapshot-id'='{snapshot}') */ "
+                         f"WHERE {offset_filter(thresholds)}")
+    if catalog.table_exists(ObjectPath("raw", "dead_letters")):
+        snapshot, files = file_bounds(tenv, "dead_letters", None)
+        conditions = []
+        total += len(files)
+        kept += sum(any(may_hold_max(f, t, offset_thresholds(files, t)) for t in topics) for f in files)
+        for t in topics:
+            thresholds = offset_thresholds(files, t)
+            if any(may_hold_max(f, t, thresholds) for f in files):
+                conditions.append(f"(source_topic = '{t}' AND ({offset_filter(thresholds)}))")
+        if conditions:
+            parts.append("SELECT source_topic AS t, _kafka_partition AS p, _kafka_offset AS o "
+                         f"FROM icefloe.`raw`.dead_letters /*+ OPTIONS('snapshot-id'='{snapshot}') */ "
+                         f"WHERE {' OR '.join(conditions)}")
+    say(f"start offsets: {kept} of {total} data files can hold a partition's highest offset")
+    return _max_offsets(tenv, parts)
+
+
+def committed_offsets_full_scan(tenv, topics: dict[str, str]) -> dict[str, dict[int, int]]:
+    """`committed_offsets` by reading every row (the reference the pruned read is checked against)."""
     from pyflink.table.catalog import ObjectPath
 
     catalog = tenv.get_catalog("icefloe")
@@ -188,6 +343,11 @@ def committed_offsets(tenv, topics: dict[str, str]) -> dict[str, dict[int, int]]
         quoted = ", ".join(f"'{t}'" for t in topics)
         parts.append("SELECT source_topic AS t, _kafka_partition AS p, _kafka_offset AS o "
                      f"FROM icefloe.`raw`.dead_letters WHERE source_topic IN ({quoted})")
+    return _max_offsets(tenv, parts)
+
+
+def _max_offsets(tenv, parts: list[str]) -> dict[str, dict[int, int]]:
+    """MAX(offset) per topic and partition over the UNION ALL of `parts` (one bounded query)."""
     out: dict[str, dict[int, int]] = {}
     if not parts:
         return out
@@ -296,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--jars", help="comma-separated jar paths (default: ICEFLOE_FLINK_JARS or ./lib)")
     parser.add_argument("--print-sql", action="store_true", help="print the statements and exit")
+    parser.add_argument("--start-offsets-only", choices=["pruned", "full-scan"],
+                        help="print the start offsets found in Iceberg (ICEFLOE_START_OFFSETS <json>) and "
+                        "exit; 'full-scan' reads every row instead of the files the bounds select")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
 
@@ -334,6 +497,13 @@ def main(argv: list[str] | None = None) -> int:
     query_env.execute_sql(catalog_ddl(profile))
     topics = {f"{s['source']}.{s['object']}": f"{s['source']}_{s['object']}" for s in sources}
     topics[dead_letter_topic()] = ""
+    if args.start_offsets_only:
+        t1 = time.monotonic()
+        find = committed_offsets_full_scan if args.start_offsets_only == "full-scan" else committed_offsets
+        offsets = find(query_env, topics)
+        print("ICEFLOE_START_OFFSETS " + json.dumps({"method": args.start_offsets_only, "offsets": offsets,
+                                                     "seconds": round(time.monotonic() - t1, 3)}), flush=True)
+        return 0
     offsets = committed_offsets(query_env, topics)
     say(f"start offsets from Iceberg (used unless a checkpoint is restored): "
         f"{ {t: o for t, o in offsets.items() if o} or 'none yet, earliest'}")
