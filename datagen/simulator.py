@@ -101,6 +101,7 @@ class SimReport:
     errors: int = 0  # connection errors / timeouts (attempts)
     by_provider: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    cpu_s: float = 0.0  # the senders' CPU time while the clock ran (all processes)
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     accepted_ids: list[tuple[str, str]] = field(default_factory=list, repr=False)  # (provider, delivery id)
 
@@ -118,7 +119,7 @@ class SimReport:
         """The report of several sender processes that ran side by side."""
         out = cls()
         for r in reports:
-            for name in ("sent", "attempts", "accepted", "retried", "gave_up", "errors"):
+            for name in ("sent", "attempts", "accepted", "retried", "gave_up", "errors", "cpu_s"):
                 setattr(out, name, getattr(out, name) + getattr(r, name))
             for total, part in ((out.rejected, r.rejected), (out.by_provider, r.by_provider)):
                 for k, v in part.items():
@@ -147,6 +148,7 @@ class SimReport:
             "by_provider": self.by_provider,
             "elapsed_s": round(self.elapsed_s, 2),
             "achieved_rate": round(self.rate, 1),
+            "sender_cpu_us_per_request": round(1e6 * self.cpu_s / self.attempts, 1) if self.attempts else None,
             "latency_ms_p50": round(self.percentile(0.5), 1),
             "latency_ms_p99": round(self.percentile(0.99), 1),
         }
@@ -289,6 +291,7 @@ class Simulator:
 
         workers = [asyncio.create_task(worker()) for _ in range(cfg.concurrency)]
         t0 = last_progress = time.perf_counter()
+        cpu0 = time.process_time()
         try:
             for i, item in enumerate(itertools.chain(prepared, lazy)):
                 now = time.perf_counter()
@@ -312,6 +315,7 @@ class Simulator:
                 await queue.put(None)
             await asyncio.gather(*workers)
         rep.elapsed_s = time.perf_counter() - t0
+        rep.cpu_s = time.process_time() - cpu0
         if on_progress:
             on_progress(rep)
         return rep

@@ -195,8 +195,8 @@ def offset_thresholds(files: list[FileBounds], topic: str) -> dict[int, int]:
 
     A file whose rows are all live, all of partition p (p >= 0) and all of `topic` holds at least
     one row with an offset >= its lower bound, so the partition's max is >= that bound. Only such
-    files give a threshold; any other file (mixed partitions, deletes, nulls, missing bounds) just
-    cannot prune. Partitions without a threshold are read in full.
+    files give a threshold (a job with parallelism 1 writes every partition into each file, so
+    usually there is none and `OffsetSearch` narrows down by offset instead).
     """
     out: dict[int, int] = {}
     for f in files:
@@ -206,34 +206,114 @@ def offset_thresholds(files: list[FileBounds], topic: str) -> dict[int, int]:
     return out
 
 
-def offset_filter(thresholds: dict[int, int]) -> str:
-    """The SQL condition on _kafka_partition/_kafka_offset that keeps every row which can be the
-    max of its partition: offset >= threshold where one is known, every row of the other partitions
-    (>= 0; -1 marks rows written without Kafka). Written as ranges, so Iceberg's metrics evaluator
-    can prune files by their bounds (a NOT IN could not)."""
-    terms = [f"(_kafka_partition = {p} AND _kafka_offset >= {o})" for p, o in sorted(thresholds.items())]
-    low = 0
-    for p in sorted(thresholds):
+def _ranges(excluded: set[int]) -> list[tuple[int, int | None]]:
+    """The partitions >= 0 not in `excluded`, as (low, high) ranges; high None = unbounded."""
+    out, low = [], 0
+    for p in sorted(excluded):
         if p > low:
-            terms.append(f"(_kafka_partition >= {low} AND _kafka_partition <= {p - 1})")
-        low = p + 1
-    terms.append(f"_kafka_partition >= {low}")
-    return " OR ".join(terms)
+            out.append((low, p - 1))
+        low = max(low, p + 1)
+    return [*out, (low, None)]
 
 
-def may_hold_max(f: FileBounds, topic: str, thresholds: dict[int, int]) -> bool:
-    """Whether `f` can hold a row that `offset_filter(thresholds)` keeps for `topic`, judged as
-    Iceberg judges it from the bounds alone (what the scan will read)."""
-    if f.records <= 0 or (f.topic is not None and f.topic != topic):
-        return False
-    low = max(f.partition_min if f.partition_min is not None else 0, 0)
-    high = f.partition_max
-    if high is not None and high < low:
-        return False
-    known = [p for p in thresholds if low <= p and (high is None or p <= high)]
-    if high is None or len(known) < high - low + 1:
-        return True  # a partition without a threshold is read in full
-    return any(f.offset_max is None or f.offset_max >= thresholds[p] for p in known)
+class OffsetSearch:
+    """Finds the highest offset per Kafka partition in one table (or one topic of
+    raw.dead_letters) by reading, round by round, only rows at high offsets.
+
+    Round 1 reads, for a partition with a threshold (`offset_thresholds`), its rows at or above
+    it, and for every other partition (>= 0) the rows above the upper bound of the third-highest
+    file (so the top rows of the two files with the highest bounds). A partition with a row there
+    has its max. The partitions still unresolved are searched in the next rounds below that
+    cutoff, among the files whose partition bounds include them: all rows of the 4, then 8 files
+    with the highest upper bounds (a partition whose offsets lag the others' has its top rows
+    there), and the last round reads what is left. The search ends when no file can hold a row of
+    an unresolved partition below the cutoff. Iceberg skips
+    each data file whose bounds cannot satisfy a round's condition; the result stays exact with
+    any layout (files mixing partitions, deleted rows, missing bounds), as the conditions are on
+    rows and the bounds are only ever used as bounds.
+    """
+
+    def __init__(self, files: list[FileBounds], topic: str, max_rounds: int = 4, first_files: int = 2) -> None:
+        self.files = [f for f in files if f.records > 0 and (f.topic is None or f.topic == topic)]
+        self.thresholds = offset_thresholds(self.files, topic)
+        self.found: dict[int, int] = {}
+        self.rounds = 0
+        self.max_rounds = max_rounds
+        self.first_files = first_files
+        self.upper: int | None = None  # unresolved partitions have no row at or above it
+        self.done = False
+        self.files_in_round = 0  # files the last condition can match, judged from their bounds
+        self._cutoff: int | None = None
+
+    def _unresolved(self) -> list[tuple[int, int | None]]:
+        return _ranges(set(self.found) | (set(self.thresholds) if self.rounds == 0 else set()))
+
+    def _may_hold_unresolved(self, f: FileBounds, ranges: list[tuple[int, int | None]]) -> bool:
+        lo = f.partition_min if f.partition_min is not None else 0
+        hi = f.partition_max
+        in_range = any((high is None or lo <= high) and (hi is None or hi >= low) for low, high in ranges)
+        below = self.upper is None or f.offset_min is None or f.offset_min < self.upper
+        return in_range and below
+
+    def condition(self) -> str | None:
+        """The SQL condition of the next round's read, or None when the search is over."""
+        if self.done:
+            return None
+        ranges = self._unresolved()
+        candidates = [f for f in self.files if self._may_hold_unresolved(f, ranges)]
+        terms = [f"(_kafka_partition = {p} AND _kafka_offset >= {o})"
+                 for p, o in sorted(self.thresholds.items())] if self.rounds == 0 else []
+        self._cutoff = None
+        if candidates:
+            top = sorted(candidates, key=lambda f: -f.offset_max if f.offset_max is not None else -2**63)
+            batch = self.first_files * 2 ** self.rounds
+            last = self.rounds >= self.max_rounds - 1  # reads everything left
+            if self.rounds == 0 and not last and len(top) > batch and top[batch].offset_max is not None:
+                # just above the next file's highest offset: only the first files' top rows
+                self._cutoff = top[batch].offset_max + 1
+            elif self.rounds > 0 and not last:
+                # all rows of the newest files: with files mixing partitions, a partition whose
+                # offsets lag the others' has its top rows among them
+                lows = [f.offset_min for f in top[:batch]]
+                self._cutoff = None if None in lows else min(lows)
+            parts = " OR ".join(f"_kafka_partition >= {low}" if high is None else
+                                f"(_kafka_partition >= {low} AND _kafka_partition <= {high})"
+                                for low, high in ranges)
+            offsets = []
+            if self._cutoff is not None:
+                offsets.append(f"_kafka_offset >= {self._cutoff}")
+            if self.upper is not None:
+                offsets.append(f"_kafka_offset < {self.upper}")
+            terms.append(f"(({parts}){''.join(' AND ' + o for o in offsets)})")
+        if not terms:
+            self.done = True
+            return None
+        chosen = {id(f) for f in candidates}
+        self.files_in_round = sum(self._matches(f, id(f) in chosen) for f in self.files)
+        return " OR ".join(terms)
+
+    def _matches(self, f: FileBounds, candidate: bool) -> bool:
+        if candidate and (self._cutoff is None or f.offset_max is None or f.offset_max >= self._cutoff):
+            return True
+        lo, hi = f.partition_min, f.partition_max
+        return self.rounds == 0 and any(
+            (lo is None or lo <= p) and (hi is None or p <= hi) and (f.offset_max is None or f.offset_max >= o)
+            for p, o in self.thresholds.items())
+
+    def update(self, found: dict[int, int]) -> None:
+        """Take the max offsets per partition the round's condition read."""
+        if self.rounds == 0 and any(p not in found for p in self.thresholds):
+            # cannot happen with the bounds of the snapshot read; if it does, start over without them
+            self.thresholds, self.found, self.upper = {}, {}, None
+            self.rounds = 0
+            return
+        for p, o in found.items():
+            if p >= 0:
+                self.found[p] = max(o, self.found.get(p, o))
+        self.rounds += 1
+        self.upper = self._cutoff
+        if self._cutoff is None or self.rounds >= self.max_rounds:
+            self.done = True  # every remaining row was read (the round had no lower cutoff)
 
 
 def file_bounds(tenv, table: str, topic: str | None) -> tuple[int | None, list[FileBounds]]:
@@ -292,41 +372,49 @@ def committed_offsets(tenv, topics: dict[str, str]) -> dict[str, dict[int, int]]
     """The highest Kafka offset per partition already written to Iceberg, per topic.
 
     `topics` maps topic -> raw table name. Records of a topic may be in its raw table or, when
-    unparsable, in raw.dead_letters; both count. The file bounds in the manifests give, per
-    partition, an offset its max is known to reach; one bounded query then reads, at the snapshot
-    those bounds describe, only the rows at or above it, so Iceberg skips every data file whose
-    upper bound is below (see `offset_filter`).
+    unparsable, in raw.dead_letters; both count. The file bounds in the manifests steer an
+    `OffsetSearch` per table (and per topic of raw.dead_letters); each round is one bounded
+    query over all of them, at the snapshot the bounds describe, and Iceberg opens only the data
+    files whose bounds can satisfy the round's condition. Usually one round does.
     """
     from pyflink.table.catalog import ObjectPath
 
     catalog = tenv.get_catalog("icefloe")
-    parts, total, kept = [], 0, 0
+    searches: list[tuple[str, str, int, str, OffsetSearch]] = []  # topic, table, snapshot, filter, search
     for topic, table in topics.items():
-        if not table or not catalog.table_exists(ObjectPath("raw", table)):
-            continue
-        snapshot, files = file_bounds(tenv, table, topic)
-        thresholds = offset_thresholds(files, topic)
-        total += len(files)
-        kept += sum(may_hold_max(f, topic, thresholds) for f in files)
-        if any(may_hold_max(f, topic, thresholds) for f in files):
-            parts.append(f"SELECT '{topic}' AS t, _kafka_partition AS p, _kafka_offset AS o "
-                         f"FROM icefloe.`raw`.{table} /*+ OPTIONS('snapshot-id'='{snapshot}') */ "
-                         f"WHERE {offset_filter(thresholds)}")
+        if table and catalog.table_exists(ObjectPath("raw", table)):
+            snapshot, files = file_bounds(tenv, table, topic)
+            if snapshot is not None:
+                searches.append((topic, table, snapshot, "TRUE", OffsetSearch(files, topic)))
     if catalog.table_exists(ObjectPath("raw", "dead_letters")):
         snapshot, files = file_bounds(tenv, "dead_letters", None)
-        conditions = []
-        total += len(files)
-        kept += sum(any(may_hold_max(f, t, offset_thresholds(files, t)) for t in topics) for f in files)
-        for t in topics:
-            thresholds = offset_thresholds(files, t)
-            if any(may_hold_max(f, t, thresholds) for f in files):
-                conditions.append(f"(source_topic = '{t}' AND ({offset_filter(thresholds)}))")
-        if conditions:
-            parts.append("SELECT source_topic AS t, _kafka_partition AS p, _kafka_offset AS o "
-                         f"FROM icefloe.`raw`.dead_letters /*+ OPTIONS('snapshot-id'='{snapshot}') */ "
-                         f"WHERE {' OR '.join(conditions)}")
-    say(f"start offsets: {kept} of {total} data files can hold a partition's highest offset")
-    return _max_offsets(tenv, parts)
+        if snapshot is not None:
+            searches += [(t, "dead_letters", snapshot, f"source_topic = '{t}'", OffsetSearch(files, t))
+                         for t in topics]
+    out: dict[str, dict[int, int]] = {}
+    total = sum(len(s.files) for *_, s in searches)
+    rounds = read = 0
+    while True:
+        parts, active = [], []
+        for i, (topic, table, snapshot, where, search) in enumerate(searches):
+            condition = search.condition()
+            if condition is not None:
+                active.append(i)
+                read += search.files_in_round
+                parts.append(f"SELECT {i} AS t, _kafka_partition AS p, _kafka_offset AS o "
+                              f"FROM icefloe.`raw`.{table} /*+ OPTIONS('snapshot-id'='{snapshot}') */ "
+                              f"WHERE {where} AND ({condition})")
+        if not parts:
+            break
+        rounds += 1
+        found = _max_offsets(tenv, parts)
+        for i in active:
+            searches[i][4].update(found.get(str(i), {}))
+    for topic, _, _, _, search in searches:
+        for p, o in search.found.items():
+            out.setdefault(topic, {})[p] = max(o, out.get(topic, {}).get(p, o))
+    say(f"start offsets from {rounds} round(s) of reads, {read} data file(s) of {total} (by their bounds)")
+    return out
 
 
 def committed_offsets_full_scan(tenv, topics: dict[str, str]) -> dict[str, dict[int, int]]:
@@ -355,7 +443,7 @@ def _max_offsets(tenv, parts: list[str]) -> dict[str, dict[int, int]]:
     with tenv.execute_sql(query).collect() as rows:
         for t, p, o in rows:  # a changelog: MAX only grows, so the largest value seen is final
             if p is not None and p >= 0 and o is not None:  # partition -1: rows not from Kafka (tests)
-                out.setdefault(t, {})[p] = max(o, out.get(t, {}).get(p, -1))
+                out.setdefault(str(t), {})[p] = max(o, out.get(str(t), {}).get(p, -1))
     return out
 
 

@@ -1,10 +1,11 @@
-"""The Flink runner's start offsets come from the few data files that can hold each partition's
-highest offset, chosen from the file bounds in the Iceberg manifests (jobs/flink/runner.py).
+"""The Flink runner's start offsets are read from the few data files that can hold each
+partition's highest offset, chosen from the file bounds in the Iceberg manifests
+(`OffsetSearch` in jobs/flink/runner.py).
 
-The selection must never skip a file holding a partition's max: checked on random file layouts
-(mixed partitions, deleted rows, nulls, missing bounds, rows of partition -1 written without Kafka)
+The search must never miss a partition's max: checked on random file layouts (files mixing
+partitions, deleted rows, nulls, missing bounds, rows of partition -1 written without Kafka)
 against the rows themselves, and on a real Iceberg table where pyiceberg's own metrics evaluator
-prunes the files with the filter the runner sends to Flink.
+decides, from the bounds, which files each round's condition opens.
 """
 
 import sqlite3
@@ -47,74 +48,97 @@ def true_max(live_rows):
     return out
 
 
-def filtered_max(runner, live_rows, thresholds):
-    """MAX(offset) per partition of the rows the runner's SQL filter keeps (evaluated by SQLite)."""
+def sqlite_read(live_rows):
+    """A round's read: MAX(offset) per partition of the rows a condition keeps (evaluated by SQLite)."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE t (_kafka_partition INTEGER, _kafka_offset INTEGER)")
     db.executemany("INSERT INTO t VALUES (?, ?)", live_rows)
-    rows = db.execute("SELECT _kafka_partition, MAX(_kafka_offset) FROM t "
-                      f"WHERE {runner.offset_filter(thresholds)} GROUP BY _kafka_partition").fetchall()
-    return {p: o for p, o in rows if o is not None}
+
+    def read(condition):
+        rows = db.execute("SELECT _kafka_partition, MAX(_kafka_offset) FROM t "
+                          f"WHERE {condition} GROUP BY _kafka_partition").fetchall()
+        return {p: o for p, o in rows if p is not None and p >= 0 and o is not None}
+
+    return read
+
+
+def search(runner, files, read, **kw):
+    s = runner.OffsetSearch(files, TOPIC, **kw)
+    while (condition := s.condition()) is not None:
+        s.update(read(condition))
+    return s
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(data_file, min_size=1, max_size=12))
-def test_no_file_that_can_hold_a_partitions_max_is_skipped(runner, layout):
+@given(st.lists(data_file, min_size=1, max_size=12), st.integers(1, 4), st.integers(1, 3))
+def test_the_search_finds_every_partitions_max_whatever_the_layout(runner, layout, max_rounds, first_files):
     files, live = [], []
     for rows, deleted, with_bounds in layout:
         deleted = (deleted + [False] * len(rows))[:len(rows)]
-        live_rows = [r for r, d in zip(rows, deleted) if not d]
-        files.append((bounds_of(runner, rows, deleted, with_bounds), live_rows))
-        live += files[-1][1]
-    thresholds = runner.offset_thresholds([f for f, _ in files], TOPIC)
-    expected = true_max(live)
-    assert all(thresholds[p] <= expected[p] for p in thresholds)
-    for bounds, rows in files:
-        if any(p in expected and o == expected[p] for p, o in rows):
-            assert runner.may_hold_max(bounds, TOPIC, thresholds), (bounds, thresholds)
-    assert filtered_max(runner, live, thresholds) == expected
+        files.append(bounds_of(runner, rows, deleted, with_bounds))
+        live += [r for r, d in zip(rows, deleted) if not d]
+    s = search(runner, files, sqlite_read(live), max_rounds=max_rounds, first_files=first_files)
+    assert s.found == true_max(live)
+    assert s.rounds <= max_rounds
+
+
+def checkpoints(k, partitions=3, per_file=10, skew=None):
+    """Files as a parallelism-1 Flink job writes them: each checkpoint's file mixes all partitions."""
+    skew = skew or {}
+    return [[(p, (100 * i + o) * skew.get(p, 1)) for p in range(partitions) for o in range(per_file)]
+            for i in range(k)]
+
+
+def test_files_mixing_partitions_are_read_newest_first_in_one_round(runner):
+    layout = checkpoints(50)
+    files = [bounds_of(runner, rows, [], True) for rows in layout]
+    live = [r for rows in layout for r in rows]
+    s = runner.OffsetSearch(files, TOPIC)
+    condition = s.condition()
+    assert s.files_in_round == 2  # of 50
+    s.update(sqlite_read(live)(condition))
+    assert s.condition() is None and s.rounds == 1
+    assert s.found == {0: 4909, 1: 4909, 2: 4909}
+
+
+def test_a_partition_idle_for_long_is_found_in_later_rounds(runner):
+    layout = checkpoints(40)
+    layout += [[(p, 4000 + 100 * i + o) for p in (0, 1) for o in range(10)] for i in range(30)]  # 2 idle
+    files = [bounds_of(runner, rows, [], True) for rows in layout]
+    live = [r for rows in layout for r in rows]
+    s = search(runner, files, sqlite_read(live))
+    assert s.found == true_max(live) and s.found[2] == 3909
+    assert s.rounds == 2  # the idle partition is looked for only in files whose bounds include it
 
 
 def test_a_file_with_deleted_rows_gives_no_threshold(runner):
     # offsets 100..120 were written to partition 0, then deleted: the file's bounds still say 100..120
     deleted = runner.FileBounds(21, 0, 0, 100, 120, TOPIC, exact=False)
     older = runner.FileBounds(100, 0, 0, 0, 99, TOPIC, exact=True)
-    thresholds = runner.offset_thresholds([deleted, older], TOPIC)
-    assert thresholds == {0: 0}
-    assert runner.may_hold_max(older, TOPIC, thresholds)
+    assert runner.offset_thresholds([deleted, older], TOPIC) == {0: 0}
+    rows = [(0, o) for o in range(100)]
+    assert search(runner, [deleted, older], sqlite_read(rows)).found == {0: 99}
 
 
-def test_files_mixing_partitions_are_read_but_give_no_threshold(runner):
-    mixed = runner.FileBounds(10, 0, 2, 5, 500, TOPIC, exact=True)
-    pure = [runner.FileBounds(10, p, p, 100 * k, 100 * k + 9, TOPIC, exact=True)
-            for k in range(5) for p in (0, 1, 2)]
-    thresholds = runner.offset_thresholds([mixed, *pure], TOPIC)
-    assert thresholds == {0: 400, 1: 400, 2: 400}
-    assert runner.may_hold_max(mixed, TOPIC, thresholds)
-    assert [f for f in pure if runner.may_hold_max(f, TOPIC, thresholds)] == pure[-3:]
+def test_single_partition_files_give_thresholds_that_resolve_the_first_round(runner):
+    files = [runner.FileBounds(10, p, p, 100 * k, 100 * k + 9, TOPIC, exact=True) for k in range(5) for p in (0, 1)]
+    assert runner.offset_thresholds(files, TOPIC) == {0: 400, 1: 400}
+    s = runner.OffsetSearch(files, TOPIC)
+    assert "(_kafka_partition = 0 AND _kafka_offset >= 400)" in s.condition()
+    assert s.files_in_round == 2
 
 
 def test_rows_of_partition_minus_one_are_never_read(runner):
     not_from_kafka = runner.FileBounds(1000, -1, -1, 0, 10**6, TOPIC, exact=True)
-    assert runner.offset_thresholds([not_from_kafka], TOPIC) == {}
-    assert not runner.may_hold_max(not_from_kafka, TOPIC, {})
-    # a file mixing -1 and partition 1 is read for partition 1
-    assert runner.may_hold_max(runner.FileBounds(5, -1, 1, 0, 7, TOPIC, exact=True), TOPIC, {1: 3})
+    s = runner.OffsetSearch([not_from_kafka], TOPIC)
+    assert s.condition() is None and s.found == {}
 
 
 def test_dead_letter_files_count_only_for_the_topic_they_hold(runner):
     theirs = runner.FileBounds(3, 0, 0, 50, 60, "stripe.charges", exact=True)
     mixed = runner.FileBounds(3, 0, 0, 10, 20, None, exact=True)
-    assert runner.offset_thresholds([theirs, mixed], TOPIC) == {}
-    assert not runner.may_hold_max(theirs, TOPIC, {})
-    assert runner.may_hold_max(mixed, TOPIC, {})
-
-
-def test_the_filter_reads_gaps_between_known_partitions_in_full(runner):
-    assert runner.offset_filter({}) == "_kafka_partition >= 0"
-    assert runner.offset_filter({0: 10, 2: 7}) == (
-        "(_kafka_partition = 0 AND _kafka_offset >= 10) OR (_kafka_partition = 2 AND _kafka_offset >= 7)"
-        " OR (_kafka_partition >= 1 AND _kafka_partition <= 1) OR _kafka_partition >= 3")
+    s = runner.OffsetSearch([theirs, mixed], TOPIC)
+    assert s.files == [mixed] and s.thresholds == {}
 
 
 @pytest.fixture
@@ -134,7 +158,7 @@ def raw_table(tmp_path):
 
 
 def pyiceberg_bounds(runner, table, row_filter=None):
-    """FileBounds of the files pyiceberg plans (as the runner reads them from the Java API)."""
+    """FileBounds of the files pyiceberg plans (as the runner reads them through the Java API)."""
     schema = table.schema()
     fields = {n: schema.find_field(n) for n in ("_kafka_partition", "_kafka_offset")}
     out = []
@@ -158,25 +182,30 @@ def pyiceberg_bounds(runner, table, row_filter=None):
     return out
 
 
-def test_iceberg_prunes_to_the_files_the_selection_keeps_and_finds_the_same_max(runner, raw_table):
+def test_iceberg_opens_only_the_files_the_search_chose_and_the_max_is_exact(runner, raw_table):
     table, append = raw_table
-    for k in range(12):  # a checkpoint's file per partition, then some mixed and non-Kafka files
-        for p in range(3):
-            append([(p, 100 * k + i) for i in range(10)])
-    append([(-1, 10**6), (-1, 10**6 + 1)])
-    append([(0, 1105), (2, 40), (-1, 7)])
-    # copy-on-write delete: partition 1's newest offsets go; its file is rewritten without them
+    for rows in checkpoints(12):
+        append(rows)
+    append([(-1, 10**6), (-1, 10**6 + 1)])  # written without Kafka
+    append([(0, 1195), (2, 40), (-1, 7)])
+    # copy-on-write delete: partition 1's newest offsets go; their file is rewritten without them
     table.delete("_kafka_partition = 1 AND _kafka_offset >= 1105")
 
     files = pyiceberg_bounds(runner, table)
-    thresholds = runner.offset_thresholds(files, TOPIC)
-    kept = [f for f in files if runner.may_hold_max(f, TOPIC, thresholds)]
-    planned = pyiceberg_bounds(runner, table, parse(runner.offset_filter(thresholds)))
-    assert sorted(map(repr, planned)) == sorted(map(repr, kept))
-    assert len(kept) <= 4 < len(files)
+    opened = []
 
+    def read(condition):
+        planned = pyiceberg_bounds(runner, table, parse(condition))
+        assert len(planned) == s.files_in_round  # the search's own count agrees with Iceberg's pruning
+        opened.append(len(planned))
+        rows = table.scan(row_filter=parse(condition)).to_arrow().to_pylist()
+        return true_max([(r["_kafka_partition"], r["_kafka_offset"]) for r in rows])
+
+    s = runner.OffsetSearch(files, TOPIC)
+    while (condition := s.condition()) is not None:
+        s.update(read(condition))
     everything = table.scan().to_arrow().to_pylist()
     expected = true_max([(r["_kafka_partition"], r["_kafka_offset"]) for r in everything])
-    assert expected == {0: 1109, 1: 1104, 2: 1109}
-    read = table.scan(row_filter=parse(runner.offset_filter(thresholds))).to_arrow().to_pylist()
-    assert true_max([(r["_kafka_partition"], r["_kafka_offset"]) for r in read]) == expected
+    assert expected == {0: 1195, 1: 1104, 2: 1109}
+    assert s.found == expected
+    assert sum(opened) <= 4 < len(files) == 14, opened
