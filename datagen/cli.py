@@ -7,7 +7,6 @@ stays fast.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import typer
