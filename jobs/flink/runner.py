@@ -69,6 +69,8 @@ def catalog_ddl(p: dict[str, str]) -> str:
         "warehouse": p.get("ICEFLOE_CATALOG_WAREHOUSE", "s3://icefloe-warehouse/"),
         "io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
         "client.region": p.get("ICEFLOE_REGION", "us-east-1"),
+        # the start-offset search plans the raw tables, then reads a few files (planning again)
+        "io.manifest.cache-enabled": "true",
     }
     if p.get("ICEFLOE_S3_ENDPOINT"):
         props["s3.endpoint"] = p["ICEFLOE_S3_ENDPOINT"]
@@ -206,6 +208,29 @@ def offset_thresholds(files: list[FileBounds], topic: str) -> dict[int, int]:
     return out
 
 
+@dataclass(frozen=True)
+class Term:
+    """Rows with partition_low <= _kafka_partition <= partition_high (None: no upper end) and
+    offset_low <= _kafka_offset < offset_high (None: no such end)."""
+
+    partition_low: int
+    partition_high: int | None
+    offset_low: int | None
+    offset_high: int | None
+
+
+def _term_sql(t: Term) -> str:
+    parts = [f"_kafka_partition = {t.partition_low}" if t.partition_low == t.partition_high
+             else f"_kafka_partition >= {t.partition_low}"]
+    if t.partition_high is not None and t.partition_high != t.partition_low:
+        parts.append(f"_kafka_partition <= {t.partition_high}")
+    if t.offset_low is not None:
+        parts.append(f"_kafka_offset >= {t.offset_low}")
+    if t.offset_high is not None:
+        parts.append(f"_kafka_offset < {t.offset_high}")
+    return "(" + " AND ".join(parts) + ")"
+
+
 def _ranges(excluded: set[int]) -> list[tuple[int, int | None]]:
     """The partitions >= 0 not in `excluded`, as (low, high) ranges; high None = unbounded."""
     out, low = [], 0
@@ -243,6 +268,7 @@ class OffsetSearch:
         self.upper: int | None = None  # unresolved partitions have no row at or above it
         self.done = False
         self.files_in_round = 0  # files the last condition can match, judged from their bounds
+        self.rows_in_round = 0  # and their rows
         self._cutoff: int | None = None
 
     def _unresolved(self) -> list[tuple[int, int | None]]:
@@ -257,12 +283,16 @@ class OffsetSearch:
 
     def condition(self) -> str | None:
         """The SQL condition of the next round's read, or None when the search is over."""
+        terms = self.terms()
+        return None if terms is None else " OR ".join(_term_sql(t) for t in terms)
+
+    def terms(self) -> list[Term] | None:
+        """The next round's read as terms to OR, or None when the search is over."""
         if self.done:
             return None
         ranges = self._unresolved()
         candidates = [f for f in self.files if self._may_hold_unresolved(f, ranges)]
-        terms = [f"(_kafka_partition = {p} AND _kafka_offset >= {o})"
-                 for p, o in sorted(self.thresholds.items())] if self.rounds == 0 else []
+        terms = [Term(p, p, o, None) for p, o in sorted(self.thresholds.items())] if self.rounds == 0 else []
         self._cutoff = None
         if candidates:
             top = sorted(candidates, key=lambda f: -f.offset_max if f.offset_max is not None else -2**63)
@@ -276,21 +306,14 @@ class OffsetSearch:
                 # offsets lag the others' has its top rows among them
                 lows = [f.offset_min for f in top[:batch]]
                 self._cutoff = None if None in lows else min(lows)
-            parts = " OR ".join(f"_kafka_partition >= {low}" if high is None else
-                                f"(_kafka_partition >= {low} AND _kafka_partition <= {high})"
-                                for low, high in ranges)
-            offsets = []
-            if self._cutoff is not None:
-                offsets.append(f"_kafka_offset >= {self._cutoff}")
-            if self.upper is not None:
-                offsets.append(f"_kafka_offset < {self.upper}")
-            terms.append(f"(({parts}){''.join(' AND ' + o for o in offsets)})")
+            terms += [Term(low, high, self._cutoff, self.upper) for low, high in ranges]
         if not terms:
             self.done = True
             return None
         chosen = {id(f) for f in candidates}
-        self.files_in_round = sum(self._matches(f, id(f) in chosen) for f in self.files)
-        return " OR ".join(terms)
+        matched = [f for f in self.files if self._matches(f, id(f) in chosen)]
+        self.files_in_round, self.rows_in_round = len(matched), sum(f.records for f in matched)
+        return terms
 
     def _matches(self, f: FileBounds, candidate: bool) -> bool:
         if candidate and (self._cutoff is None or f.offset_max is None or f.offset_max >= self._cutoff):
@@ -326,7 +349,7 @@ def file_bounds(tenv, table: str, topic: str | None) -> tuple[int | None, list[F
 
     jvm = get_gateway().jvm
     catalog = tenv.get_catalog("icefloe")._j_catalog.catalog()  # the Iceberg catalog behind Flink's
-    t = catalog.loadTable(jvm.org.apache.iceberg.catalog.TableIdentifier.of("raw", table))
+    t = catalog.loadTable(jvm.org.apache.iceberg.catalog.TableIdentifier.parse(f"raw.{table}"))
     snapshot = t.currentSnapshot()
     if snapshot is None:
         return None, []
@@ -368,48 +391,112 @@ def file_bounds(tenv, table: str, topic: str | None) -> tuple[int | None, list[F
     return snapshot.snapshotId(), out
 
 
+#: a round expected to return at most this many rows reads them in this JVM (Iceberg's generic
+#: reader, no Flink job to start); larger ones run as one bounded Flink query
+IN_PROCESS_ROWS = 50_000
+
+
+def _read_in_jvm(tenv, table: str, snapshot: int, topic: str | None, terms: list[Term]) -> dict[int, int]:
+    """MAX(_kafka_offset) per partition of the rows of raw.<table> (at `snapshot`; of `topic`
+    only, for raw.dead_letters) that match one of `terms`, read with Iceberg's generic reader in
+    the Flink session's JVM: it prunes files by their bounds, filters rows and applies deletes."""
+    from pyflink.java_gateway import get_gateway
+
+    jvm = get_gateway().jvm
+    ex = jvm.org.apache.iceberg.expressions.Expressions
+    both, either = getattr(ex, "and"), getattr(ex, "or")
+    catalog = tenv.get_catalog("icefloe")._j_catalog.catalog()
+    t = catalog.loadTable(jvm.org.apache.iceberg.catalog.TableIdentifier.parse(f"raw.{table}"))
+    condition = ex.alwaysFalse()
+    for term in terms:
+        e = ex.greaterThanOrEqual("_kafka_partition", term.partition_low)
+        if term.partition_high is not None:
+            e = both(e, ex.lessThanOrEqual("_kafka_partition", term.partition_high))
+        if term.offset_low is not None:
+            e = both(e, ex.greaterThanOrEqual("_kafka_offset", term.offset_low))
+        if term.offset_high is not None:
+            e = both(e, ex.lessThan("_kafka_offset", term.offset_high))
+        condition = either(condition, e)
+    if topic is not None:
+        condition = both(ex.equal("source_topic", topic), condition)
+    columns = jvm.java.util.ArrayList()
+    columns.add("_kafka_partition")
+    columns.add("_kafka_offset")
+    rows = jvm.org.apache.iceberg.data.IcebergGenerics.read(t).useSnapshot(snapshot).where(condition) \
+        .select(columns).build()
+    out: dict[int, int] = {}
+    try:
+        it = rows.iterator()
+        while it.hasNext():
+            r = it.next()
+            p, o = r.getField("_kafka_partition"), r.getField("_kafka_offset")
+            # the reader filters rows too; checked again here, as the SQL path does
+            if p is not None and o is not None and any(_term_holds(term, p, o) for term in terms):
+                out[p] = max(o, out.get(p, o))
+    finally:
+        rows.close()
+    return out
+
+
+def _term_holds(t: Term, p: int, o: int) -> bool:
+    return (t.partition_low <= p and (t.partition_high is None or p <= t.partition_high)
+            and (t.offset_low is None or o >= t.offset_low) and (t.offset_high is None or o < t.offset_high))
+
+
 def committed_offsets(tenv, topics: dict[str, str]) -> dict[str, dict[int, int]]:
     """The highest Kafka offset per partition already written to Iceberg, per topic.
 
     `topics` maps topic -> raw table name. Records of a topic may be in its raw table or, when
     unparsable, in raw.dead_letters; both count. The file bounds in the manifests steer an
-    `OffsetSearch` per table (and per topic of raw.dead_letters); each round is one bounded
-    query over all of them, at the snapshot the bounds describe, and Iceberg opens only the data
-    files whose bounds can satisfy the round's condition. Usually one round does.
+    `OffsetSearch` per table (and per topic of raw.dead_letters); each round reads, at the
+    snapshot the bounds describe, only the data files whose bounds can satisfy its condition:
+    in this JVM when they hold few rows, else in one bounded Flink query over all tables.
+    Usually one round does.
     """
     from pyflink.table.catalog import ObjectPath
 
     catalog = tenv.get_catalog("icefloe")
-    searches: list[tuple[str, str, int, str, OffsetSearch]] = []  # topic, table, snapshot, filter, search
+    t0 = time.monotonic()
+    searches: list[tuple[str, str, int, str | None, OffsetSearch]] = []  # topic, table, snapshot, topic filter
     for topic, table in topics.items():
         if table and catalog.table_exists(ObjectPath("raw", table)):
             snapshot, files = file_bounds(tenv, table, topic)
             if snapshot is not None:
-                searches.append((topic, table, snapshot, "TRUE", OffsetSearch(files, topic)))
+                searches.append((topic, table, snapshot, None, OffsetSearch(files, topic)))
     if catalog.table_exists(ObjectPath("raw", "dead_letters")):
         snapshot, files = file_bounds(tenv, "dead_letters", None)
         if snapshot is not None:
-            searches += [(t, "dead_letters", snapshot, f"source_topic = '{t}'", OffsetSearch(files, t))
-                         for t in topics]
-    out: dict[str, dict[int, int]] = {}
+            searches += [(t, "dead_letters", snapshot, t, OffsetSearch(files, t)) for t in topics]
     total = sum(len(s.files) for *_, s in searches)
+    say(f"bounds of {total} data file(s) read from the manifests in {time.monotonic() - t0:.1f}s")
     rounds = read = 0
     while True:
-        parts, active = [], []
-        for i, (topic, table, snapshot, where, search) in enumerate(searches):
-            condition = search.condition()
-            if condition is not None:
-                active.append(i)
-                read += search.files_in_round
-                parts.append(f"SELECT {i} AS t, _kafka_partition AS p, _kafka_offset AS o "
-                              f"FROM icefloe.`raw`.{table} /*+ OPTIONS('snapshot-id'='{snapshot}') */ "
-                              f"WHERE {where} AND ({condition})")
-        if not parts:
+        t1 = time.monotonic()
+        parts, pending, found = [], [], {}
+        for i, (_, table, snapshot, topic, search) in enumerate(searches):
+            terms = search.terms()
+            if terms is None:
+                continue
+            read += search.files_in_round
+            if search.rows_in_round <= IN_PROCESS_ROWS:
+                found[i] = _read_in_jvm(tenv, table, snapshot, topic, terms)
+                continue
+            where = f"source_topic = '{topic}' AND " if topic else ""
+            pending.append(i)
+            parts.append(f"SELECT {i} AS t, _kafka_partition AS p, _kafka_offset AS o "
+                         f"FROM icefloe.`raw`.{table} /*+ OPTIONS('snapshot-id'='{snapshot}') */ "
+                         f"WHERE {where}({' OR '.join(_term_sql(t) for t in terms)})")
+        if not parts and not found:
             break
         rounds += 1
-        found = _max_offsets(tenv, parts)
-        for i in active:
-            searches[i][4].update(found.get(str(i), {}))
+        if parts:
+            queried = _max_offsets(tenv, parts)
+            found.update({i: queried.get(str(i), {}) for i in pending})
+        for i, offsets in found.items():
+            searches[i][4].update(offsets)
+        say(f"round {rounds}: {len(found) - len(pending)} read in this JVM, {len(pending)} by a Flink query, "
+            f"in {time.monotonic() - t1:.1f}s")
+    out: dict[str, dict[int, int]] = {}
     for topic, _, _, _, search in searches:
         for p, o in search.found.items():
             out.setdefault(topic, {})[p] = max(o, out.get(topic, {}).get(p, o))
@@ -498,7 +585,9 @@ def select_sources(spec: str) -> list[dict]:
     return [by_name[w.replace(".", "_")] for w in wanted]
 
 
-def build_env(args, profile: dict[str, str]):
+def build_env(args, profile: dict[str, str], batch: bool = False):
+    """The table environment: streaming with exactly-once checkpoints for the job, or batch (no
+    checkpoints, final results only) for the bounded offset queries that precede it."""
     from pyflink.common import Configuration
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
@@ -515,6 +604,14 @@ def build_env(args, profile: dict[str, str]):
     others = [j for j in jars if j not in hadoop]
     if others:
         conf.set_string("pipeline.jars", ";".join(Path(j).resolve().as_uri() for j in others))
+    conf.set_string("table.local-time-zone", "UTC")
+    conf.set_string("parallelism.default", str(args.parallelism))
+    if batch:
+        conf.set_string("pipeline.name", "icefloe-raw-start-offsets")
+        # the planner would plan every table in full for its statistics
+        conf.set_string("table.optimizer.source.report-statistics-enabled", "false")
+        settings = EnvironmentSettings.new_instance().in_batch_mode().with_configuration(conf).build()
+        return TableEnvironment.create(settings)
     conf.set_string("execution.checkpointing.interval", args.checkpoint_interval)
     conf.set_string("execution.checkpointing.mode", "EXACTLY_ONCE")
     conf.set_string("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
@@ -581,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     # The offset query is a job of its own: it runs in an environment without the checkpoint to
     # restore (that state belongs to the streaming job, not to this query).
-    query_env = build_env(argparse.Namespace(**{**vars(args), "resume_from": None}), profile)
+    query_env = build_env(argparse.Namespace(**{**vars(args), "resume_from": None}), profile, batch=True)
     query_env.execute_sql(catalog_ddl(profile))
     topics = {f"{s['source']}.{s['object']}": f"{s['source']}_{s['object']}" for s in sources}
     topics[dead_letter_topic()] = ""
