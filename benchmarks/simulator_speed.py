@@ -144,7 +144,7 @@ def main() -> None:
         target = f"http://127.0.0.1:{port}"
         secrets = {"shopify": "shpss_bench", "stripe": "whsec_bench", "hubspot": "hs-bench"}
     runs = []
-    seed = 7
+    seed = int(time.time()) % 10_000_000  # fresh delivery ids on every invocation too
     try:
         for n in processes:
             for rate in rates:

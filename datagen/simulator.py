@@ -296,7 +296,7 @@ class Simulator:
             for i, item in enumerate(itertools.chain(prepared, lazy)):
                 now = time.perf_counter()
                 over = cfg.max_deliveries is not None and i >= cfg.max_deliveries
-                if over or now - t0 >= cfg.duration_s:
+                if over or now - t0 >= cfg.duration_s or i >= cfg.rate * cfg.duration_s:
                     break
                 wait = t0 + i / cfg.rate - now
                 if wait > 0:
