@@ -8,4 +8,5 @@ scenarios.py    scenarios over simulated time: lifecycles and delivery faults (`
 output.py       JSON lines per topic + ground truth (`icefloe datagen`)
 signing.py      each provider's signature scheme, sender side
 simulator.py    signed deliveries to the ingestion API at a target rate (`icefloe simulate`)
+http1.py        the simulator's minimal keep-alive HTTP/1.1 client
 """

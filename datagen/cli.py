@@ -7,7 +7,6 @@ stays fast.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import typer
@@ -73,17 +72,17 @@ def simulate(
     scenario: str = typer.Option("normal_day", help="Scenario whose traffic is replayed."),
     scale: float = typer.Option(1.0),
     seed: int = typer.Option(7),
-    concurrency: int = typer.Option(64, help="Requests in flight at most."),
+    concurrency: int = typer.Option(64, help="Requests in flight at most (all processes together)."),
+    processes: int = typer.Option(1, help="Sender processes, each with its share of the rate (2 saturate "
+                                  "the local API on 2 cores)."),
     max_retries: int = typer.Option(4, help="Retries of a 429/503 (or refused connection) per delivery."),
     max_deliveries: int = typer.Option(None, help="Stop after this many deliveries."),
 ) -> None:
     """Sign generated deliveries with each provider's scheme and POST them at a target rate."""
-    import asyncio
-
+    from icefloe.datagen import simulator
     from icefloe.datagen.settings import DatagenSettings
     from icefloe.datagen.simulator import Simulator, SimulatorConfig
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request would drown the progress
     settings = DatagenSettings.load()
     try:
         cfg = SimulatorConfig(
@@ -92,18 +91,21 @@ def simulate(
             duration_s=duration,
             max_deliveries=max_deliveries,
             concurrency=concurrency,
+            processes=processes,
             providers=tuple(p.strip() for p in providers.split(",") if p.strip()),
             max_retries=max_retries,
             scenario=scenario,
             scale=scale,
             seed=seed,
         )
-        sim = Simulator(cfg, {p: settings.secret(p) for p in cfg.providers})
+        secrets = {p: settings.secret(p) for p in cfg.providers}
+        Simulator(cfg, secrets, source=iter(()))  # checks the secrets and the target
     except ValueError as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    console.print(f"sending to {cfg.target} at {rate:g}/s for {duration:g}s ({', '.join(cfg.providers)})")
-    total = max_deliveries or int(rate * duration)
+    total = min(max_deliveries or int(rate * duration), int(rate * duration))
+    console.print(f"sending to {cfg.target} at {rate:g}/s for {duration:g}s ({', '.join(cfg.providers)}; "
+                  f"{processes} process(es)); preparing the first requests before the clock starts ...")
     with Progress(
         TextColumn("[cyan]delivering"),
         BarColumn(),
@@ -122,10 +124,7 @@ def simulate(
                 f"{sum(rep.rejected.values()):,} retried {rep.retried:,} ({rep.rate:,.0f}/s)",
             )
 
-        try:
-            report = asyncio.run(sim.run(tick))
-        except KeyboardInterrupt:
-            report = sim.report
+        report = simulator.run(cfg, secrets, tick)
     summary = report.summary()
     console.print_json(json.dumps(summary))
     if summary["sent"] and summary["accepted"] == 0:

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from hubspot.utils.signature import Signature
 
+from icefloe.datagen import simulator
 from icefloe.datagen.simulator import Simulator, SimulatorConfig
 from icefloe.ingestion.providers import shopify as shopify_verifier
 
@@ -134,3 +135,45 @@ def test_a_4xx_answer_is_final_and_counted_as_rejected(receiver):
 def test_a_delivery_throttled_for_good_gives_up_after_max_retries(receiver):
     report = _run(receiver, 5, providers=("stripe",), max_retries=2)
     assert report.gave_up == 5 and report.rejected == {429: 5} and report.attempts == 15
+
+
+@pytest.mark.parametrize("receiver", ["flaky"], indirect=True)
+def test_two_sender_processes_merge_their_reports_and_send_distinct_deliveries(receiver):
+    cfg = SimulatorConfig(target=f"http://127.0.0.1:{receiver.port}", rate=400, duration_s=30, max_deliveries=101,
+                          concurrency=8, processes=2, backoff_base_s=0.01, backoff_max_s=0.05, scale=0.05, seed=3,
+                          hubspot_batch=5, record_ids=True)
+    ticks = []
+    report = simulator.run(cfg, SECRETS, ticks.append)
+    assert receiver.bad_signatures == 0
+    assert report.sent == 101 and report.accepted == 101 and report.retried > 0, report.summary()
+    assert len(report.accepted_ids) == 101 and len(report.latencies_ms) == report.attempts
+    assert ticks and ticks[-1].sent == 101
+    # each process replays the scenario with a seed of its own: their first deliveries differ
+    first = [next(simulator.deliveries(part)).delivery_id for part in simulator.shares(cfg)]
+    assert len(set(first)) == 2
+
+
+def test_shares_split_rate_deliveries_and_connections_exactly():
+    cfg = SimulatorConfig(rate=1000, max_deliveries=1001, concurrency=65, processes=3, prepare_mb=90)
+    parts = simulator.shares(cfg)
+    assert sum(p.max_deliveries for p in parts) == 1001 and sum(p.concurrency for p in parts) == 65
+    assert sum(p.rate for p in parts) == pytest.approx(1000) and {p.processes for p in parts} == {1}
+    assert parts[0].seed == cfg.seed and len({p.seed for p in parts}) == 3
+
+
+def test_requests_are_prepared_before_the_clock_up_to_the_memory_cap():
+    cfg = SimulatorConfig(prepare_mb=0.5, scale=0.05, seed=3)
+    prepared = Simulator(cfg, SECRETS).prepare(10_000)
+    size = sum(len(head) + len(body) for _, head, body, _ in prepared)
+    assert 0 < len(prepared) < 10_000 and 0.5 * 2**20 <= size < 0.5 * 2**20 + 200_000
+
+
+@pytest.mark.parametrize("receiver", ["flaky"], indirect=True)
+def test_a_request_prepared_too_long_ago_is_signed_again(receiver, monkeypatch):
+    monkeypatch.setattr(simulator, "RESIGN_AFTER_S", -1.0)
+    signed = []
+    original = Simulator.request
+    monkeypatch.setattr(Simulator, "request", lambda self, d: signed.append(d.delivery_id) or original(self, d))
+    report = _run(receiver, 30, providers=("stripe",))
+    assert report.accepted == 30 and receiver.bad_signatures == 0
+    assert len(signed) >= 60  # once before the clock, again at send time
