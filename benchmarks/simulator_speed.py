@@ -24,6 +24,8 @@ import socket
 import time
 from pathlib import Path
 
+from ingestion_throughput import cpu_seconds  # same folder: benchmarks/
+
 from icefloe.config import StackSettings
 from icefloe.datagen import simulator
 from icefloe.datagen.settings import DatagenSettings
@@ -59,21 +61,6 @@ def _serve(port: int) -> None:
         await server.serve_forever()
 
     uvloop.run(main())
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its descendants, from /proc."""
-    tick, total, todo = os.sysconf("SC_CLK_TCK"), 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
 
 
 def api_pid(stack: StackSettings) -> int:
