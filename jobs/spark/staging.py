@@ -41,6 +41,7 @@ from icefloe_spark import (
     current_snapshot,
     ensure_watermarks,
     evolve_schema,
+    pause_point,
     read_watermarks,
     table_columns,
     table_exists,
@@ -179,6 +180,7 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
         return result
 
     log.info("%s: reading %s snapshots (%s, %s]", target, source, start, end)
+    pause_point("planned")
     _create_views(spark, table, spec, sql, mode, start, end, start_date, end_date)
     result["rows_read"] = spark.sql("SELECT count(*) AS n FROM raw_new").first().n
     result["unexpected_fields"] = report_unexpected_fields(spark, table, spec, sql)
@@ -205,6 +207,7 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
             WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})
         """)
     log.info("%s: write committed", target)
+    pause_point("between_commits")
     if mode != "range":
         # Only now, with the write committed, may the watermark move (invariant 2).
         write_watermarks(spark, target, {source: end}, result["rows_read"])
