@@ -143,7 +143,7 @@ def assert_equals_full_rebuild(stack, tmp_path, catalog, table: str) -> None:
                                     f"{len(rebuilt - incremental)} only in the full rebuild")
 
 
-@pytest.mark.timeout(900)  # three Spark runs; ~1.5-3 min at load average 4-10 on 2 cores
+@pytest.mark.timeout(900)  # three Spark runs: 140 s measured at load average ~8 on 2 cores
 def test_a_raw_commit_landing_mid_run_is_left_to_the_next_run_never_skipped(stack, catalog, tmp_path):
     from tests.integration.batch.raw_writer import append_raw
 
@@ -175,7 +175,7 @@ def test_a_raw_commit_landing_mid_run_is_left_to_the_next_run_never_skipped(stac
     assert_equals_full_rebuild(stack, tmp_path, catalog, table)
 
 
-@pytest.mark.timeout(900)  # four Spark runs
+@pytest.mark.timeout(900)  # four Spark runs: 255 s measured at load average ~8
 def test_a_job_killed_between_its_write_and_its_watermark_reruns_to_identical_tables(stack, catalog, tmp_path):
     from tests.integration.batch.raw_writer import append_raw
 
@@ -234,7 +234,7 @@ def _sql_with_declared_field(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.timeout(900)  # two Spark runs
+@pytest.mark.timeout(900)  # two Spark runs: 110 s measured at load average ~8
 def test_a_declared_new_field_is_added_as_a_column_without_rewrite_and_an_unknown_one_is_reported(
         stack, catalog, tmp_path):
     from tests.integration.batch.raw_writer import append_raw
