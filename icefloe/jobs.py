@@ -185,9 +185,10 @@ class StreamingJob:
         return ids[-1] if ids else None
 
 
-def run_spark(job: str, args: list[str], stack: StackSettings | None = None, on_line=None,
-              timeout: float | None = None) -> JobRun:
-    """`jobs/spark/<job>.py <args>` with PySpark in local mode."""
+def spark_command(job: str, args: list[str], stack: StackSettings | None = None,
+                  extra_env: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment that run `jobs/spark/<job>.py <args>` with PySpark in local mode
+    (for a caller that manages the process itself, e.g. a test that kills it mid-run)."""
     stack = stack or StackSettings()
     script = SPARK_JOBS / f"{job}.py"
     if not script.exists():
@@ -197,9 +198,18 @@ def run_spark(job: str, args: list[str], stack: StackSettings | None = None, on_
         "ICEFLOE_SPARK_MASTER": os.environ.get("ICEFLOE_SPARK_MASTER", "local[2]"),
         "PYSPARK_PYTHON": str(_python("spark")),
         "SPARK_LOCAL_IP": stack.host,
+        **(extra_env or {}),
     })
+    return [str(_python("spark")), str(script), *args], env
+
+
+def run_spark(job: str, args: list[str], stack: StackSettings | None = None, on_line=None,
+              timeout: float | None = None) -> JobRun:
+    """`jobs/spark/<job>.py <args>` with PySpark in local mode."""
+    stack = stack or StackSettings()
+    argv, env = spark_command(job, args, stack)
     log_file = stack.logs_dir / f"spark-{job}-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    return _run([str(_python("spark")), str(script), *args], env, log_file, on_line, timeout)
+    return _run(argv, env, log_file, on_line, timeout)
 
 
 def result_line(run: JobRun, marker: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,6 +155,39 @@ def _split_sections(text: str):
     parts = re.split(r"^--\s*====\s+([A-Z_]+)\s+=*\s*$", text, flags=re.M)
     for i in range(1, len(parts), 2):
         yield parts[i], parts[i + 1]
+
+
+# --- test hook: pause at a named point of a run ------------------------------------------------
+
+#: the points a run can pause at (ICEFLOE_TEST_PAUSE_AT), in the order a run passes them
+PAUSE_POINTS = ("planned", "between_commits")
+
+
+def pause_point(name: str, env: dict[str, str] | None = None, timeout_s: float = 600) -> None:
+    """Let a test act at a named point of a run: a no-op unless ICEFLOE_TEST_PAUSE_AT names this point.
+
+    `planned`: the source snapshot range is fixed, nothing written yet. `between_commits`: between the
+    job's two commits (its write and its watermark), whichever comes first. With
+    `ICEFLOE_TEST_PAUSE_AT=<point>` and `ICEFLOE_TEST_PAUSE_DIR=<dir>` the job prints
+    `ICEFLOE_PAUSED <point>`, creates `<dir>/paused-<point>` and waits until `<dir>/resume-<point>`
+    exists. The tests use it to land a streaming commit mid-run (invariant 1) and to SIGKILL a job
+    between its commits (invariant 2).
+    """
+    env = os.environ if env is None else env
+    if env.get("ICEFLOE_TEST_PAUSE_AT") != name:
+        return
+    if name not in PAUSE_POINTS:
+        raise ValueError(f"unknown pause point {name!r}; ICEFLOE_TEST_PAUSE_AT is one of {PAUSE_POINTS}")
+    folder = Path(env.get("ICEFLOE_TEST_PAUSE_DIR") or ".")
+    resume = folder / f"resume-{name}"
+    (folder / f"paused-{name}").touch()
+    print(f"ICEFLOE_PAUSED {name}", flush=True)
+    log.warning("paused at %s until %s exists", name, resume)
+    deadline = time.monotonic() + timeout_s
+    while not resume.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"paused at {name} for {timeout_s:.0f}s and {resume} never appeared")
+        time.sleep(0.1)
 
 
 # --- snapshots, watermarks, schema: what the staging and layer jobs share -------------------------

@@ -37,6 +37,7 @@ from icefloe_spark import (
     current_ancestors,
     current_snapshot,
     ensure_watermarks,
+    pause_point,
     read_watermarks,
     table_columns,
     table_exists,
@@ -155,6 +156,7 @@ def run(spark, model: Model, mode: str = "incremental") -> dict:
             raise SystemExit(f"{model.table} needs {up}, which does not exist: run the jobs above it first "
                              f"(staging.py --all, then layers.py in order)")
     snaps = {up: current_snapshot(spark, up) for up in ups}
+    pause_point("planned")
     marks = read_watermarks(spark, model.table)
     lost = [up for up in ups if up in marks and marks[up] not in current_ancestors(spark, up)]
     if lost:
@@ -200,6 +202,7 @@ def run(spark, model: Model, mode: str = "incremental") -> dict:
         """)
         result["rows"] = result["changed_keys"]
     log.info("%s: write committed", model.table)
+    pause_point("between_commits")
     # Only after the write has committed (invariant 2).
     write_watermarks(spark, model.table, snaps, result["rows"])
     log.info("%s: %s", model.table, result)

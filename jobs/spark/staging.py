@@ -42,6 +42,7 @@ from icefloe_spark import (
     current_snapshot,
     ensure_watermarks,
     evolve_schema,
+    pause_point,
     read_watermarks,
     table_columns,
     table_exists,
@@ -187,6 +188,7 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
         return result
 
     log.info("%s: reading %s snapshots (%s, %s]", target, source, start, end)
+    pause_point("planned")
     _create_views(spark, table, spec, sql, mode, start, end, start_date, end_date)
     result["rows_read"] = spark.sql("SELECT count(*) AS n FROM raw_new").first().n
     result["unexpected_fields"] = report_unexpected_fields(spark, table, spec, sql)
@@ -216,6 +218,7 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
         """)
     spark.sql("UNCACHE TABLE IF EXISTS latest_batch")
     log.info("%s: write committed", target)
+    pause_point("between_commits")
     if mode != "range":
         # Only now, with the write committed, may the watermark move (invariant 2).
         write_watermarks(spark, target, {source: end}, result["rows_read"])

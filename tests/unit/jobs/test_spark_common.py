@@ -26,3 +26,35 @@ def test_on_aws_the_catalog_signs_with_sigv4_and_has_no_endpoint(spark_common):
     conf = s.catalog_conf()
     assert conf["spark.sql.catalog.icefloe.rest.sigv4-enabled"] == "true"
     assert not any("s3.endpoint" in k for k in conf)
+
+
+def test_pause_point_is_a_no_op_unless_the_environment_names_it(spark_common, tmp_path):
+    spark_common.pause_point("planned", {})
+    spark_common.pause_point("planned", {"ICEFLOE_TEST_PAUSE_AT": "between_commits",
+                                         "ICEFLOE_TEST_PAUSE_DIR": str(tmp_path)})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pause_point_waits_for_the_resume_file_and_says_where_it_paused(spark_common, tmp_path, capsys):
+    import threading
+
+    env = {"ICEFLOE_TEST_PAUSE_AT": "planned", "ICEFLOE_TEST_PAUSE_DIR": str(tmp_path)}
+
+    def resume_when_paused():
+        while not (tmp_path / "paused-planned").exists():
+            pass
+        (tmp_path / "resume-planned").touch()
+
+    t = threading.Thread(target=resume_when_paused)
+    t.start()
+    spark_common.pause_point("planned", env, timeout_s=30)
+    t.join()
+    assert "ICEFLOE_PAUSED planned" in capsys.readouterr().out
+
+
+def test_pause_point_gives_up_after_its_timeout_and_rejects_unknown_points(spark_common, tmp_path):
+    env = {"ICEFLOE_TEST_PAUSE_AT": "planned", "ICEFLOE_TEST_PAUSE_DIR": str(tmp_path)}
+    with pytest.raises(TimeoutError, match="resume-planned"):
+        spark_common.pause_point("planned", env, timeout_s=0.2)
+    with pytest.raises(ValueError, match="between_commits"):
+        spark_common.pause_point("nowhere", {"ICEFLOE_TEST_PAUSE_AT": "nowhere"})
