@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import orjson
 
@@ -208,3 +209,82 @@ def staging_records(catalog, sources_file=None) -> list[dict]:
         FROM ({' UNION ALL '.join(parts)}) u) t WHERE _n = 1 ORDER BY source, id""")
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _latest(rows: list[tuple[Any, Any, dict]]) -> dict[Any, dict]:
+    """(id, version, record) -> the record of the highest version per id (later delivery wins ties)."""
+    out: dict[Any, tuple[Any, dict]] = {}
+    for key, version, rec in rows:
+        if key is None:
+            continue
+        if key not in out or (version or "") >= (out[key][0] or ""):
+            out[key] = (version, rec)
+    return {k: v for k, (_, v) in out.items()}
+
+
+def person_records(run: GeneratedRun) -> list[dict]:
+    """The entity-resolution input of a generated run without a stack: what jobs/spark/staging.py
+    and jobs/spark/conf/er_sources.yaml make of the payloads (latest version per id, HubSpot
+    properties folded, the same columns), computed in Python. For quick, repeatable analysis of the
+    method on many seeds and scales (`benchmarks/er_datagen.py --offline`); the ground-truth
+    integration test checks it equals `staging_records` of the real staging tables."""
+    def s(v: Any) -> str | None:
+        return None if v is None else str(v)
+
+    p = run.payloads
+    out: dict[str, dict] = {}
+
+    def add(source: str, rec: dict) -> None:
+        rid = f"{source}|{rec['id']}"
+        out.setdefault(rid, {"source": source, **rec})  # an earlier er_sources entry wins
+
+    customers = _latest([(s(c.get("id")), c.get("updated_at"), c) for c in p["shopify_customers"]])
+    for cid, c in customers.items():
+        addr = c.get("default_address") or {}
+        add("shopify", {"id": cid, "email": s(c.get("email")), "first_name": s(c.get("first_name")),
+                        "last_name": s(c.get("last_name")), "phone": s(c.get("phone") or addr.get("phone")),
+                        "street": s(addr.get("address1")), "city": s(addr.get("city")), "state": s(addr.get("province_code")),
+                        "postcode": s(addr.get("zip"))})
+    orders = _latest([(s((o.get("customer") or {}).get("id")), o.get("updated_at"), o) for o in p["shopify_orders"]])
+    for cid, o in orders.items():
+        ship = o.get("shipping_address") or {}
+        city = ship.get("city") or (o.get("billing_address") or {}).get("city")
+        add("shopify", {"id": cid, "email": s(o.get("email")), "street": s(ship.get("address1")), "city": s(city),
+                        "postcode": s(ship.get("zip"))})
+    stripe = _latest([(s(e["data"]["object"].get("id")), e.get("created"), e["data"]["object"])
+                      for e in p["stripe_customers"]])
+    for cid, o in stripe.items():
+        addr = o.get("address") or {}
+        add("stripe", {"id": cid, "email": s(o.get("email")), "name": s(o.get("name")), "phone": s(o.get("phone")),
+                       "street": s(addr.get("line1")), "address_2": s(addr.get("line2")), "city": s(addr.get("city")),
+                       "state": s(addr.get("state")), "postcode": s(addr.get("postal_code"))})
+    charges = _latest([(s(e["data"]["object"].get("id")), e.get("created"), e["data"]["object"])
+                       for e in p["stripe_charges"]])
+    for chid, o in charges.items():
+        if o.get("customer") is None:
+            bd = o.get("billing_details") or {}
+            add("stripe_charge", {"id": chid, "email": s(bd.get("email") or o.get("receipt_email")),
+                                  "name": s(bd.get("name"))})
+    props: dict[str, dict[str, tuple[str, Any]]] = {}
+    for ev in p["hubspot_contacts"]:
+        cid = s(ev.get("objectId", ev.get("id")))
+        if "properties" in ev:
+            version, items = ev.get("updatedAt") or "", ev["properties"].items()
+        elif ev.get("propertyName"):
+            from datetime import datetime, timezone
+
+            version = datetime.fromtimestamp(ev["occurredAt"] / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+            items = [(ev["propertyName"], ev.get("propertyValue"))]
+        else:
+            props.setdefault(cid, {})
+            continue
+        have = props.setdefault(cid, {})
+        for k, v in items:
+            if k not in have or version >= have[k][0]:
+                have[k] = (version, v)
+    for cid, have in props.items():
+        v = {k: x for k, (_, x) in have.items()}
+        add("hubspot", {"id": cid, "email": s(v.get("email")), "first_name": s(v.get("firstname")),
+                        "last_name": s(v.get("lastname")), "phone": s(v.get("phone") or v.get("mobilephone")),
+                        "street": s(v.get("address")), "city": s(v.get("city")), "state": s(v.get("state")), "postcode": s(v.get("zip"))})
+    return [out[k] for k in sorted(out)]

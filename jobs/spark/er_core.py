@@ -358,6 +358,8 @@ class Params:
     address_cap: float = 20.0
     #: the cap when no street line (street, address_2) agrees: a town and a postcode are an area
     area_cap: float = 12.0
+    #: a pair agreeing on no identity key while one conflicts (namesakes) stays below this
+    namesake_max_probability: float = 0.2
     max_block_size: int = 200
     max_key_frequency: int = 5
     max_cluster_size: int = 25
@@ -376,6 +378,7 @@ class Params:
 
     def describe(self) -> dict[str, Any]:
         return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap, "area_cap": self.area_cap,
+                "namesake_max_probability": self.namesake_max_probability,
                 "max_block_size": self.max_block_size, "max_key_frequency": self.max_key_frequency,
                 "max_cluster_size": self.max_cluster_size,
                 "weights": {c: {lv: round(self.weight(c, lv), 2) for lv in lvs} for c, lvs in self.levels.items()}}
@@ -410,22 +413,58 @@ def _lit(text: str) -> str:
 
 
 def score_sql(params: Params, levels_table: str = "er_levels") -> str:
-    """Weights, match probability and the explanation of each scored pair, from the levels table."""
-    terms, addr, why = [], [], []
+    """Weights, match probability and the explanation of each scored pair, from the levels table.
+
+    Fellegi-Sunter sums log2(m/u) as if the comparisons were independent; three groups are not, and
+    are combined instead (each adjustment appears in the explanation, so the terms still add up):
+
+    - address: street line, town, state and postcode say the same thing several times. Agreeing
+      evidence is capped (`address_cap` when a street line agrees, `area_cap` when only the area
+      does); a street line that disagrees counts in full beside a capped area (two street addresses
+      in one town are two households, not a typo).
+    - household: a surname and an address (and a mailbox: `email=shared`) are shared by a family.
+      When the first names conflict, surname and address together weigh at most `area_cap`.
+    - namesakes: a name and a town are shared by namesakes. A pair on which no identity key agrees
+      (email, phone, national id, date of birth, street line) while one of them conflicts stays
+      below `namesake_max_probability`: same name, same town, another mailbox, phone or street
+      address is another person.
+    """
+    terms, area, line, why = [], [], [], []
     for comp, levels in params.levels.items():
         cases = " ".join(f"WHEN {_lit(lv)} THEN {params.weight(comp, lv):.6f}" for lv in levels)
         expr = f"(CASE {comp} {cases} ELSE 0.0 END)"
-        (addr if comp in ADDRESS else terms).append(expr)
+        if comp in ("street_number", "street", "address_2"):
+            line.append(expr)
+        elif comp in ADDRESS:
+            area.append(expr)
+        elif comp != "last_name":
+            terms.append(expr)
         text = " ".join(f"WHEN {_lit(lv)} THEN {_lit(f'{comp}={lv}({params.weight(comp, lv):+.1f})')}"
                         for lv in levels)
         why.append(f"(CASE {comp} {text} ELSE CASE WHEN {comp} IS NOT NULL THEN concat('{comp}=', {comp}, '(+0.0)') END END)")
-    cap = (f"(CASE WHEN street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy') THEN "
-           f"{params.address_cap:.6f} ELSE {params.area_cap:.6f} END)")
-    address = f"({' + '.join(addr)})"
-    weight = f"{params.prior_weight:.6f} + " + " + ".join(terms) + f" + least({address}, {cap})"
-    # the explanation says when the address evidence was capped, by how much: its terms add up to the weight
-    why.append(f"(CASE WHEN {address} > {cap} THEN concat('address=capped(', "
-               f"CAST(CAST({cap} - {address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
+    last = "(CASE last_name " + " ".join(f"WHEN {_lit(lv)} THEN {params.weight('last_name', lv):.6f}"
+                                         for lv in params.levels["last_name"]) + " ELSE 0.0 END)"
+    line_agrees = "(street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy'))"
+    area_sum, line_sum = f"({' + '.join(area)})", f"({' + '.join(line)})"
+    raw_address = f"({area_sum} + {line_sum})"
+    address = (f"(CASE WHEN {line_agrees} THEN least({raw_address}, {params.address_cap:.6f}) "
+               f"ELSE least({area_sum}, {params.area_cap:.6f}) + least({line_sum}, 0.0) END)")
+    family = (f"(CASE WHEN first_name = 'different' THEN least({last} + {address}, {params.area_cap:.6f}) "
+              f"ELSE {last} + {address} END)")
+    support = ("(email IN ('exact', 'alias') OR phone = 'exact' OR national_id IN ('exact', 'typo') "
+               "OR dob IN ('exact', 'typo', 'day_month_swapped') OR " + line_agrees + ")")
+    conflict = ("(email = 'different' OR phone = 'different' OR national_id = 'different' OR dob = 'different' "
+                "OR street = 'different' OR address_2 = 'different')")
+    guard = math.log2(params.namesake_max_probability / (1 - params.namesake_max_probability))
+    free = f"{params.prior_weight:.6f} + " + " + ".join(terms) + f" + {family}"
+    weight = f"(CASE WHEN NOT coalesce({support}, false) AND coalesce({conflict}, false) THEN least({free}, {guard:.6f}) ELSE {free} END)"
+    # each adjustment says by how much it moved the sum of the terms: the terms add up to the weight
+    why.append(f"(CASE WHEN {raw_address} <> {address} THEN concat('address=capped(', "
+               f"CAST(CAST({address} - {raw_address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
+    why.append(f"(CASE WHEN {last} + {address} <> {family} THEN concat('household=capped(', "
+               f"CAST(CAST({family} - {last} - {address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
+    why.append(f"(CASE WHEN {free} <> {weight} THEN concat('namesake=capped(', "
+               f"CAST(CAST({weight} - ({free}) AS DECIMAL(6, 1)) AS STRING), ')') END)")
     return f"""
         SELECT rid_l, rid_r, blocked_on, match_weight,
                1.0 / (1.0 + power(2.0, -match_weight)) AS match_probability, explanation
