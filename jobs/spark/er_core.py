@@ -324,7 +324,7 @@ DEFAULT_LEVELS: dict[str, dict[str, tuple[float, float]]] = {
     # "alias": equal once a +tag is dropped on any domain; "shared": equal, but the first names on the two
     # records differ - a household or company mailbox ("thesmiths@", "info@") says nothing about the person
     "email": {"exact": (0.90, 1e-6), "alias": (0.03, 1e-6), "shared": (0.01, 0.01), "different": (0.15, 1.0)},
-    "phone": {"exact": (0.85, 1e-5), "different": (0.15, 1.0)},
+    "phone": {"exact": (0.85, 1e-5), "shared": (0.01, 0.01), "different": (0.15, 1.0)},
     "national_id": {"exact": (0.88, 1e-6), "typo": (0.06, 1e-4), "two_typos": (0.03, 1e-3),
                     "different": (0.03, 1.0)},
     "first_name": {"exact": (0.84, 0.01), "nickname": (0.03, 0.002), "swapped": (0.02, 5e-4),
@@ -358,6 +358,8 @@ class Params:
     address_cap: float = 20.0
     #: the cap when no street line (street, address_2) agrees: a town and a postcode are an area
     area_cap: float = 12.0
+    #: all address fields disagreeing are one move: P(another address | same person) ~ 0.06 -> log2(0.06)
+    address_floor: float = -4.0
     #: a pair agreeing on no identity key while one conflicts (namesakes) stays below this
     namesake_max_probability: float = 0.2
     max_block_size: int = 200
@@ -377,7 +379,7 @@ class Params:
         return math.log2(self.threshold / (1 - self.threshold))
 
     def describe(self) -> dict[str, Any]:
-        return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap, "area_cap": self.area_cap,
+        return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap, "area_cap": self.area_cap, "address_floor": self.address_floor,
                 "namesake_max_probability": self.namesake_max_probability,
                 "max_block_size": self.max_block_size, "max_key_frequency": self.max_key_frequency,
                 "max_cluster_size": self.max_cluster_size,
@@ -421,13 +423,15 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
     - address: street line, town, state and postcode say the same thing several times. Agreeing
       evidence is capped (`address_cap` when a street line agrees, `area_cap` when only the area
       does); a street line that disagrees counts in full beside a capped area (two street addresses
-      in one town are two households, not a typo).
+      in one town are two households, not a typo). Disagreeing evidence is floored at
+      `address_floor`: a move changes street, town, state and postcode at once, one event.
     - household: a surname and an address (and a mailbox: `email=shared`) are shared by a family.
       When the first names conflict, surname and address together weigh at most `area_cap`.
-    - namesakes: a name and a town are shared by namesakes. A pair on which no identity key agrees
-      (email, phone, national id, date of birth, street line) while one of them conflicts stays
-      below `namesake_max_probability`: same name, same town, another mailbox, phone or street
-      address is another person.
+    - identity: a name and a town are shared by namesakes, a surname, an address and a household
+      mailbox by a family. A pair on which no identity key (email, phone, national id, date of
+      birth) agrees stays below `namesake_max_probability` when its first names do not agree (only
+      household evidence is left) or when, without a shared street line, an identity key or street
+      line conflicts (same name, same town, another mailbox, phone or street address).
     """
     terms, area, line, why = [], [], [], []
     for comp, levels in params.levels.items():
@@ -447,19 +451,26 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
     line_agrees = "(street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy'))"
     area_sum, line_sum = f"({' + '.join(area)})", f"({' + '.join(line)})"
     raw_address = f"({area_sum} + {line_sum})"
-    address = (f"(CASE WHEN {line_agrees} THEN least({raw_address}, {params.address_cap:.6f}) "
-               f"ELSE least({area_sum}, {params.area_cap:.6f}) + least({line_sum}, 0.0) END)")
+    address = (f"greatest(CASE WHEN {line_agrees} THEN least({raw_address}, {params.address_cap:.6f}) "
+               f"ELSE least({area_sum}, {params.area_cap:.6f}) + least({line_sum}, 0.0) END, "
+               f"{params.address_floor:.6f})")
     family = (f"(CASE WHEN first_name = 'different' THEN least({last} + {address}, {params.area_cap:.6f}) "
               f"ELSE {last} + {address} END)")
-    support = ("(email IN ('exact', 'alias') OR phone = 'exact' OR national_id IN ('exact', 'typo') "
-               "OR dob IN ('exact', 'typo', 'day_month_swapped') OR " + line_agrees + ")")
-    conflict = ("(email = 'different' OR phone = 'different' OR national_id = 'different' OR dob = 'different' "
-                "OR street = 'different' OR address_2 = 'different')")
+    identity = ("coalesce(email IN ('exact', 'alias') OR phone = 'exact' OR national_id IN ('exact', 'typo') "
+                "OR dob IN ('exact', 'typo', 'day_month_swapped'), false)")
+    person = "coalesce(first_name IN ('exact', 'nickname', 'fuzzy', 'swapped'), false)"
+    conflict = ("coalesce(email = 'different' OR phone = 'different' OR national_id = 'different' "
+                "OR dob = 'different' OR street = 'different' OR address_2 = 'different', false)")
+    # no identity key agrees and: nothing names the person (a surname, an address, a shared mailbox are
+    # a household's), or only a name and a town agree while an identity key or street line conflicts
+    guarded = f"(NOT {identity} AND (NOT {person} OR (NOT coalesce({line_agrees}, false) AND {conflict})))"
     guard = math.log2(params.namesake_max_probability / (1 - params.namesake_max_probability))
     free = f"{params.prior_weight:.6f} + " + " + ".join(terms) + f" + {family}"
-    weight = f"(CASE WHEN NOT coalesce({support}, false) AND coalesce({conflict}, false) THEN least({free}, {guard:.6f}) ELSE {free} END)"
+    weight = f"(CASE WHEN {guarded} THEN least({free}, {guard:.6f}) ELSE {free} END)"
     # each adjustment says by how much it moved the sum of the terms: the terms add up to the weight
-    why.append(f"(CASE WHEN {raw_address} <> {address} THEN concat('address=capped(', "
+    why.append(f"(CASE WHEN {raw_address} < {address} THEN concat('address=one_move(+', "
+               f"CAST(CAST({address} - {raw_address} AS DECIMAL(6, 1)) AS STRING), ')') "
+               f"WHEN {raw_address} > {address} THEN concat('address=capped(', "
                f"CAST(CAST({address} - {raw_address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
     why.append(f"(CASE WHEN {last} + {address} <> {family} THEN concat('household=capped(', "
                f"CAST(CAST({family} - {last} - {address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
@@ -599,7 +610,13 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
                        GROUP BY s.blocking_type, s.blocking_key) o
               ON o.blocking_type = d.blocking_type AND o.blocking_key = d.blocking_key
             LEFT JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key
-            WHERE {klass('coalesce(o.n, 0)')} <> {klass('coalesce(n.n, 0)')}""")
+            WHERE {klass('coalesce(o.n, 0)')} <> {klass('coalesce(n.n, 0)')}
+            UNION
+            -- a mailbox or phone block that gained or lost a record may have become shared or stopped
+            -- being so (SHARED_KEYS): its pairs are re-decided too (such blocks hold a few records)
+            SELECT d.blocking_type, d.blocking_key FROM er_dirty_blocks d
+            JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key
+            WHERE d.blocking_type IN ('email', 'phone') AND n.n <= {g1}""")
         engine.materialise("er_focus_pairs", """
             SELECT DISTINCT l.rid AS rid_l, r.rid AS rid_r FROM (
               SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking b
@@ -617,6 +634,7 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
     tick = phase("blocking", tick)
 
     # ---- scoring ---------------------------------------------------------------------------------
+    engine.materialise("er_shared_keys", method_sql("SHARED_KEYS", max_key_frequency=params.max_key_frequency))
     engine.materialise("er_levels", method_sql("COMPARISON_LEVELS", max_key_frequency=params.max_key_frequency))
     engine.materialise("er_new_links", score_sql(params) + f" WHERE match_weight >= {params.threshold_weight:.6f}")
     above = engine.rows("SELECT count(*) AS n FROM er_new_links")[0]["n"]
