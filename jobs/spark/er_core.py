@@ -95,6 +95,10 @@ STREET_TYPES = {
     "south": "s", "east": "e", "west": "w", "apartment": "apt", "suite": "ste", "unit": "unit",
 }
 
+#: role mailboxes (RFC 2142 and their common kin): a team reads them, they name no person
+ROLE_MAILBOXES = ("info", "sales", "support", "admin", "office", "contact", "hello", "billing", "accounts",
+                  "enquiries", "inquiries", "team", "mail", "orders", "help", "marketing", "hr", "service",
+                  "webmaster", "postmaster", "noreply", "no-reply", "abuse", "reception", "finance")
 #: providers where dots in the local part and a "+tag" never change the mailbox
 _DOTLESS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 #: providers that deliver "name+tag" to "name" (dots are significant there)
@@ -422,16 +426,17 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
 
     - address: street line, town, state and postcode say the same thing several times. Agreeing
       evidence is capped (`address_cap` when a street line agrees, `area_cap` when only the area
-      does); a street line that disagrees counts in full beside a capped area (two street addresses
-      in one town are two households, not a typo). Disagreeing evidence is floored at
-      `address_floor`: a move changes street, town, state and postcode at once, one event.
+      does); disagreeing evidence is floored at `address_floor`: a move changes street, town,
+      state and postcode at once, one event.
     - household: a surname and an address (and a mailbox: `email=shared`) are shared by a family.
-      When the first names conflict, surname and address together weigh at most `area_cap`.
+      When the first names conflict and no identity key agrees, surname and address together weigh
+      at most `area_cap`.
     - identity: a name and a town are shared by namesakes, a surname, an address and a household
       mailbox by a family. A pair on which no identity key (email, phone, national id, date of
       birth) agrees stays below `namesake_max_probability` when its first names do not agree (only
-      household evidence is left) or when, without a shared street line, an identity key or street
-      line conflicts (same name, same town, another mailbox, phone or street address).
+      household evidence is left) or when, without a shared street line or house number, an
+      identity key or street line conflicts (same name, same town, another mailbox, phone or street
+      address).
     """
     terms, area, line, why = [], [], [], []
     for comp, levels in params.levels.items():
@@ -451,19 +456,19 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
     line_agrees = "(street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy'))"
     area_sum, line_sum = f"({' + '.join(area)})", f"({' + '.join(line)})"
     raw_address = f"({area_sum} + {line_sum})"
-    address = (f"greatest(CASE WHEN {line_agrees} THEN least({raw_address}, {params.address_cap:.6f}) "
-               f"ELSE least({area_sum}, {params.area_cap:.6f}) + least({line_sum}, 0.0) END, "
-               f"{params.address_floor:.6f})")
-    family = (f"(CASE WHEN first_name = 'different' THEN least({last} + {address}, {params.area_cap:.6f}) "
-              f"ELSE {last} + {address} END)")
-    identity = ("coalesce(email IN ('exact', 'alias') OR phone = 'exact' OR national_id IN ('exact', 'typo') "
-                "OR dob IN ('exact', 'typo', 'day_month_swapped'), false)")
+    address = (f"greatest(least({raw_address}, CASE WHEN {line_agrees} THEN {params.address_cap:.6f} "
+               f"ELSE {params.area_cap:.6f} END), {params.address_floor:.6f})")
+    identity = ("coalesce(email IN ('exact', 'alias') OR phone = 'exact' OR national_id IN ('exact', 'typo', "
+                "'two_typos') OR dob IN ('exact', 'typo', 'day_month_swapped'), false)")
+    family = (f"(CASE WHEN first_name = 'different' AND NOT {identity} THEN least({last} + {address}, "
+              f"{params.area_cap:.6f}) ELSE {last} + {address} END)")
     person = "coalesce(first_name IN ('exact', 'nickname', 'fuzzy', 'swapped'), false)"
+    dwelling = f"coalesce({line_agrees} OR street_number = 'exact', false)"
     conflict = ("coalesce(email = 'different' OR phone = 'different' OR national_id = 'different' "
                 "OR dob = 'different' OR street = 'different' OR address_2 = 'different', false)")
     # no identity key agrees and: nothing names the person (a surname, an address, a shared mailbox are
     # a household's), or only a name and a town agree while an identity key or street line conflicts
-    guarded = f"(NOT {identity} AND (NOT {person} OR (NOT coalesce({line_agrees}, false) AND {conflict})))"
+    guarded = f"(NOT {identity} AND (NOT {person} OR (NOT {dwelling} AND {conflict})))"
     guard = math.log2(params.namesake_max_probability / (1 - params.namesake_max_probability))
     free = f"{params.prior_weight:.6f} + " + " + ".join(terms) + f" + {family}"
     weight = f"(CASE WHEN {guarded} THEN least({free}, {guard:.6f}) ELSE {free} END)"
@@ -635,7 +640,8 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
 
     # ---- scoring ---------------------------------------------------------------------------------
     engine.materialise("er_shared_keys", method_sql("SHARED_KEYS", max_key_frequency=params.max_key_frequency))
-    engine.materialise("er_levels", method_sql("COMPARISON_LEVELS", max_key_frequency=params.max_key_frequency))
+    engine.materialise("er_levels", method_sql("COMPARISON_LEVELS", max_key_frequency=params.max_key_frequency,
+                                               role_mailboxes=", ".join(_lit(m) for m in ROLE_MAILBOXES)))
     engine.materialise("er_new_links", score_sql(params) + f" WHERE match_weight >= {params.threshold_weight:.6f}")
     above = engine.rows("SELECT count(*) AS n FROM er_new_links")[0]["n"]
     say(f"scoring: {above} links at match probability >= {params.threshold}")

@@ -65,7 +65,10 @@ JOIN er_records l ON l.rid = a.rid
 JOIN er_records r ON r.rid = b.rid
 WHERE a.blocking_type IN ('email', 'phone')
   AND l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
-  AND levenshtein(l.first_name, r.first_name) > 2 AND length(l.first_name) > 1 AND length(r.first_name) > 1
+  AND levenshtein(l.first_name, r.first_name) > 2 AND levenshtein(l.first_name_canon, r.first_name_canon) > 2
+  AND length(l.first_name) > 1 AND length(r.first_name) > 1
+  AND substr(l.first_name, 1, length(r.first_name)) <> r.first_name
+  AND substr(r.first_name, 1, length(l.first_name)) <> l.first_name
   AND NOT (l.first_name = r.last_name AND l.last_name = r.first_name)
 
 -- ====  CANDIDATE_PAIRS_ALL  ==================================================
@@ -121,8 +124,15 @@ SELECT
        -- the same mailbox, but two people's first names: a household or company address ("shared")
        -- (or a mailbox other records show it is: a shared one says nothing about any of its users)
        WHEN (l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
-         AND levenshtein(l.first_name, r.first_name) > 2 AND length(l.first_name) > 1 AND length(r.first_name) > 1
+         AND levenshtein(l.first_name, r.first_name) > 2 AND levenshtein(l.first_name_canon, r.first_name_canon) > 2
+         AND length(l.first_name) > 1 AND length(r.first_name) > 1
+         AND substr(l.first_name, 1, length(r.first_name)) <> r.first_name
+         AND substr(r.first_name, 1, length(l.first_name)) <> l.first_name
          AND NOT (l.first_name = r.last_name AND l.last_name = r.first_name)) OR se.blocking_key IS NOT NULL THEN 'shared'
+       -- a role mailbox (RFC 2142: info@, sales@, ...) or a family one ("thesmiths@", "smithfamily@")
+       -- names no person
+       WHEN substr(l.email, 1, least(instr(l.email, '@'), instr(concat(l.email, '+'), '+')) - 1) IN ({role_mailboxes}) OR substr(r.email, 1, least(instr(r.email, '@'), instr(concat(r.email, '+'), '+')) - 1) IN ({role_mailboxes})
+         OR (substr(l.email, 1, least(instr(l.email, '@'), instr(concat(l.email, '+'), '+')) - 1) IN (concat('the', l.last_name, 's'), concat('the', l.last_name, 'es'), concat(l.last_name, 'family'), concat('the', l.last_name, 'family'), concat('the', l.last_name))) OR (substr(l.email, 1, least(instr(l.email, '@'), instr(concat(l.email, '+'), '+')) - 1) IN (concat('the', r.last_name, 's'), concat('the', r.last_name, 'es'), concat(r.last_name, 'family'), concat('the', r.last_name, 'family'), concat('the', r.last_name))) THEN 'shared'
        WHEN l.email = r.email THEN 'exact'
        ELSE 'alias' END AS email,
   CASE WHEN l.phone IS NULL OR r.phone IS NULL THEN NULL
@@ -140,9 +150,16 @@ SELECT
        WHEN l.first_name = r.first_name THEN 'exact'
        WHEN l.first_name_canon = r.first_name_canon THEN 'nickname'
        WHEN l.first_name = r.last_name AND l.last_name = r.first_name THEN 'swapped'
+       -- a typo, also in a nickname's formal name ("liz" -> elizabeth ~ "elzabeth")
        WHEN levenshtein(l.first_name, r.first_name) <= 1
          OR (levenshtein(l.first_name, r.first_name) <= 2
-             AND least(length(l.first_name), length(r.first_name)) >= 6) THEN 'fuzzy'
+             AND least(length(l.first_name), length(r.first_name)) >= 6)
+         OR (levenshtein(l.first_name_canon, r.first_name_canon) <= 2
+             AND least(length(l.first_name_canon), length(r.first_name_canon)) >= 6) THEN 'fuzzy'
+       -- a short form the other name starts with ("pat", "patricia"), not in the nickname list
+       WHEN least(length(l.first_name), length(r.first_name)) >= 3
+         AND (substr(l.first_name, 1, length(r.first_name)) = r.first_name
+              OR substr(r.first_name, 1, length(l.first_name)) = l.first_name) THEN 'nickname'
        WHEN (length(l.first_name) = 1 OR length(r.first_name) = 1)
          AND substr(l.first_name, 1, 1) = substr(r.first_name, 1, 1) THEN 'initial'
        ELSE 'different' END AS first_name,
