@@ -22,6 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC
 from typing import Any
 
 import orjson
@@ -285,9 +286,9 @@ def person_records(run: GeneratedRun) -> list[dict]:
         if "properties" in ev:
             version, items = ev.get("updatedAt") or "", ev["properties"].items()
         elif ev.get("propertyName"):
-            from datetime import datetime, timezone
+            from datetime import datetime
 
-            version = datetime.fromtimestamp(ev["occurredAt"] / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+            version = datetime.fromtimestamp(ev["occurredAt"] / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
             items = [(ev["propertyName"], ev.get("propertyValue"))]
         else:
             props.setdefault(cid, {})

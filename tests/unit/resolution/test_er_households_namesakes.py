@@ -3,7 +3,6 @@ one town, household and company mailboxes, nicknames with typos, moves. Each tes
 pair of records must (or must not) come to, and why."""
 
 from icefloe.resolve import LocalResolver, er_core
-
 from tests.unit.resolution.test_er_incremental import partition
 
 core = er_core()
@@ -59,7 +58,7 @@ def test_a_mailbox_seen_with_two_first_names_is_no_evidence_even_for_a_record_wi
     home = {"last_name": "Hines", "email": "hines.home@aol.com", "street": "9 Gene Rd", **TOWN}
     penny = {"id": "1", "source": "crm", "first_name": "Penny", "phone": "+1 801 910 2045", **home}
     ray = {"id": "2", "source": "pay", "first_name": "Ray", "phone": "+1 722 438 8622", **home}
-    nameless = {"id": "3", "source": "pay", "phone": "+1 864 988 3236", **{**home, "last_name": None}}
+    nameless = {"id": "3", "source": "pay", "phone": "+1 864 988 3236", **home, "last_name": None}
     r = resolve([penny, ray, nameless])
     ent = r.entities()
     assert len({ent["crm|1"], ent["pay|2"], ent["pay|3"]}) == 3
