@@ -56,15 +56,21 @@ GROUP BY blocking_type, blocking_key
 -- "thesmiths@", a company's "info@", a family landline. Agreeing on one is no evidence about any of
 -- its users (also for a pair where one side has no first name), so COMPARISON_LEVELS calls it
 -- 'shared'. Only blocks within the key-frequency guard (larger ones are 'common' anyway).
+WITH k AS (
+  -- only mailbox and phone blocks within the guard, before any self-join (name or postcode blocks
+  -- hold hundreds of records)
+  SELECT b.rid, b.blocking_type, b.blocking_key
+  FROM er_blocking b
+  JOIN er_block_sizes s
+    ON s.blocking_type = b.blocking_type AND s.blocking_key = b.blocking_key AND s.n <= {max_key_frequency}
+  WHERE b.blocking_type IN ('email', 'phone') AND s.blocking_type IN ('email', 'phone')
+)
 SELECT DISTINCT a.blocking_type, a.blocking_key
-FROM er_blocking a
-JOIN er_block_sizes s
-  ON s.blocking_type = a.blocking_type AND s.blocking_key = a.blocking_key AND s.n <= {max_key_frequency}
-JOIN er_blocking b ON b.blocking_type = a.blocking_type AND b.blocking_key = a.blocking_key AND a.rid < b.rid
+FROM k a
+JOIN k b ON b.blocking_type = a.blocking_type AND b.blocking_key = a.blocking_key AND a.rid < b.rid
 JOIN er_records l ON l.rid = a.rid
 JOIN er_records r ON r.rid = b.rid
-WHERE a.blocking_type IN ('email', 'phone')
-  AND l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
+WHERE l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
   AND levenshtein(l.first_name, r.first_name) > 2 AND levenshtein(l.first_name_canon, r.first_name_canon) > 2
   AND length(l.first_name) > 1 AND length(r.first_name) > 1
   AND substr(l.first_name, 1, length(r.first_name)) <> r.first_name
