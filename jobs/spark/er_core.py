@@ -95,6 +95,10 @@ STREET_TYPES = {
     "south": "s", "east": "e", "west": "w", "apartment": "apt", "suite": "ste", "unit": "unit",
 }
 
+#: role mailboxes (RFC 2142 and their common kin): a team reads them, they name no person
+ROLE_MAILBOXES = ("info", "sales", "support", "admin", "office", "contact", "hello", "billing", "accounts",
+                  "enquiries", "inquiries", "team", "mail", "orders", "help", "marketing", "hr", "service",
+                  "webmaster", "postmaster", "noreply", "no-reply", "abuse", "reception", "finance")
 #: providers where dots in the local part and a "+tag" never change the mailbox
 _DOTLESS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 #: providers that deliver "name+tag" to "name" (dots are significant there)
@@ -324,7 +328,7 @@ DEFAULT_LEVELS: dict[str, dict[str, tuple[float, float]]] = {
     # "alias": equal once a +tag is dropped on any domain; "shared": equal, but the first names on the two
     # records differ - a household or company mailbox ("thesmiths@", "info@") says nothing about the person
     "email": {"exact": (0.90, 1e-6), "alias": (0.03, 1e-6), "shared": (0.01, 0.01), "different": (0.15, 1.0)},
-    "phone": {"exact": (0.85, 1e-5), "different": (0.15, 1.0)},
+    "phone": {"exact": (0.85, 1e-5), "shared": (0.01, 0.01), "different": (0.15, 1.0)},
     "national_id": {"exact": (0.88, 1e-6), "typo": (0.06, 1e-4), "two_typos": (0.03, 1e-3),
                     "different": (0.03, 1.0)},
     "first_name": {"exact": (0.84, 0.01), "nickname": (0.03, 0.002), "swapped": (0.02, 5e-4),
@@ -358,6 +362,10 @@ class Params:
     address_cap: float = 20.0
     #: the cap when no street line (street, address_2) agrees: a town and a postcode are an area
     area_cap: float = 12.0
+    #: all address fields disagreeing are one move: P(another address | same person) ~ 0.06 -> log2(0.06)
+    address_floor: float = -4.0
+    #: a pair agreeing on no identity key while one conflicts (namesakes) stays below this
+    namesake_max_probability: float = 0.2
     max_block_size: int = 200
     max_key_frequency: int = 5
     max_cluster_size: int = 25
@@ -375,7 +383,8 @@ class Params:
         return math.log2(self.threshold / (1 - self.threshold))
 
     def describe(self) -> dict[str, Any]:
-        return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap, "area_cap": self.area_cap,
+        return {"prior": self.prior, "threshold": self.threshold, "address_cap": self.address_cap, "area_cap": self.area_cap, "address_floor": self.address_floor,
+                "namesake_max_probability": self.namesake_max_probability,
                 "max_block_size": self.max_block_size, "max_key_frequency": self.max_key_frequency,
                 "max_cluster_size": self.max_cluster_size,
                 "weights": {c: {lv: round(self.weight(c, lv), 2) for lv in lvs} for c, lvs in self.levels.items()}}
@@ -410,22 +419,68 @@ def _lit(text: str) -> str:
 
 
 def score_sql(params: Params, levels_table: str = "er_levels") -> str:
-    """Weights, match probability and the explanation of each scored pair, from the levels table."""
-    terms, addr, why = [], [], []
+    """Weights, match probability and the explanation of each scored pair, from the levels table.
+
+    Fellegi-Sunter sums log2(m/u) as if the comparisons were independent; three groups are not, and
+    are combined instead (each adjustment appears in the explanation, so the terms still add up):
+
+    - address: street line, town, state and postcode say the same thing several times. Agreeing
+      evidence is capped (`address_cap` when a street line agrees, `area_cap` when only the area
+      does); disagreeing evidence is floored at `address_floor`: a move changes street, town,
+      state and postcode at once, one event.
+    - household: a surname and an address (and a mailbox: `email=shared`) are shared by a family.
+      When the first names conflict and no identity key agrees, surname and address together weigh
+      at most `area_cap`.
+    - identity: a name and a town are shared by namesakes, a surname, an address and a household
+      mailbox by a family. A pair on which no identity key (email, phone, national id, date of
+      birth) agrees stays below `namesake_max_probability` when its first names do not agree (only
+      household evidence is left) or when, without a shared street line or house number, an
+      identity key or street line conflicts (same name, same town, another mailbox, phone or street
+      address).
+    """
+    terms, area, line, why = [], [], [], []
     for comp, levels in params.levels.items():
         cases = " ".join(f"WHEN {_lit(lv)} THEN {params.weight(comp, lv):.6f}" for lv in levels)
         expr = f"(CASE {comp} {cases} ELSE 0.0 END)"
-        (addr if comp in ADDRESS else terms).append(expr)
+        if comp in ("street_number", "street", "address_2"):
+            line.append(expr)
+        elif comp in ADDRESS:
+            area.append(expr)
+        elif comp != "last_name":
+            terms.append(expr)
         text = " ".join(f"WHEN {_lit(lv)} THEN {_lit(f'{comp}={lv}({params.weight(comp, lv):+.1f})')}"
                         for lv in levels)
         why.append(f"(CASE {comp} {text} ELSE CASE WHEN {comp} IS NOT NULL THEN concat('{comp}=', {comp}, '(+0.0)') END END)")
-    cap = (f"(CASE WHEN street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy') THEN "
-           f"{params.address_cap:.6f} ELSE {params.area_cap:.6f} END)")
-    address = f"({' + '.join(addr)})"
-    weight = f"{params.prior_weight:.6f} + " + " + ".join(terms) + f" + least({address}, {cap})"
-    # the explanation says when the address evidence was capped, by how much: its terms add up to the weight
-    why.append(f"(CASE WHEN {address} > {cap} THEN concat('address=capped(', "
-               f"CAST(CAST({cap} - {address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
+    last = "(CASE last_name " + " ".join(f"WHEN {_lit(lv)} THEN {params.weight('last_name', lv):.6f}"
+                                         for lv in params.levels["last_name"]) + " ELSE 0.0 END)"
+    line_agrees = "(street IN ('exact', 'fuzzy') OR address_2 IN ('exact', 'fuzzy'))"
+    area_sum, line_sum = f"({' + '.join(area)})", f"({' + '.join(line)})"
+    raw_address = f"({area_sum} + {line_sum})"
+    address = (f"greatest(least({raw_address}, CASE WHEN {line_agrees} THEN {params.address_cap:.6f} "
+               f"ELSE {params.area_cap:.6f} END), {params.address_floor:.6f})")
+    identity = ("coalesce(email IN ('exact', 'alias') OR phone = 'exact' OR national_id IN ('exact', 'typo', "
+                "'two_typos') OR dob IN ('exact', 'typo', 'day_month_swapped'), false)")
+    family = (f"(CASE WHEN first_name = 'different' AND NOT {identity} THEN least({last} + {address}, "
+              f"{params.area_cap:.6f}) ELSE {last} + {address} END)")
+    person = "coalesce(first_name IN ('exact', 'nickname', 'fuzzy', 'swapped'), false)"
+    dwelling = f"coalesce({line_agrees} OR street_number = 'exact', false)"
+    conflict = ("coalesce(email = 'different' OR phone = 'different' OR national_id = 'different' "
+                "OR dob = 'different' OR street = 'different' OR address_2 = 'different', false)")
+    # no identity key agrees and: nothing names the person (a surname, an address, a shared mailbox are
+    # a household's), or only a name and a town agree while an identity key or street line conflicts
+    guarded = f"(NOT {identity} AND (NOT {person} OR (NOT {dwelling} AND {conflict})))"
+    guard = math.log2(params.namesake_max_probability / (1 - params.namesake_max_probability))
+    free = f"{params.prior_weight:.6f} + " + " + ".join(terms) + f" + {family}"
+    weight = f"(CASE WHEN {guarded} THEN least({free}, {guard:.6f}) ELSE {free} END)"
+    # each adjustment says by how much it moved the sum of the terms: the terms add up to the weight
+    why.append(f"(CASE WHEN {raw_address} < {address} THEN concat('address=one_move(+', "
+               f"CAST(CAST({address} - {raw_address} AS DECIMAL(6, 1)) AS STRING), ')') "
+               f"WHEN {raw_address} > {address} THEN concat('address=capped(', "
+               f"CAST(CAST({address} - {raw_address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
+    why.append(f"(CASE WHEN {last} + {address} <> {family} THEN concat('household=capped(', "
+               f"CAST(CAST({family} - {last} - {address} AS DECIMAL(6, 1)) AS STRING), ')') END)")
+    why.append(f"(CASE WHEN {free} <> {weight} THEN concat('namesake=capped(', "
+               f"CAST(CAST({weight} - ({free}) AS DECIMAL(6, 1)) AS STRING), ')') END)")
     return f"""
         SELECT rid_l, rid_r, blocked_on, match_weight,
                1.0 / (1.0 + power(2.0, -match_weight)) AS match_probability, explanation
@@ -560,7 +615,13 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
                        GROUP BY s.blocking_type, s.blocking_key) o
               ON o.blocking_type = d.blocking_type AND o.blocking_key = d.blocking_key
             LEFT JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key
-            WHERE {klass('coalesce(o.n, 0)')} <> {klass('coalesce(n.n, 0)')}""")
+            WHERE {klass('coalesce(o.n, 0)')} <> {klass('coalesce(n.n, 0)')}
+            UNION
+            -- a mailbox or phone block that gained or lost a record may have become shared or stopped
+            -- being so (SHARED_KEYS): its pairs are re-decided too (such blocks hold a few records)
+            SELECT d.blocking_type, d.blocking_key FROM er_dirty_blocks d
+            JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key
+            WHERE d.blocking_type IN ('email', 'phone') AND n.n <= {g1}""")
         engine.materialise("er_focus_pairs", """
             SELECT DISTINCT l.rid AS rid_l, r.rid AS rid_r FROM (
               SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking b
@@ -578,7 +639,9 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
     tick = phase("blocking", tick)
 
     # ---- scoring ---------------------------------------------------------------------------------
-    engine.materialise("er_levels", method_sql("COMPARISON_LEVELS", max_key_frequency=params.max_key_frequency))
+    engine.materialise("er_shared_keys", method_sql("SHARED_KEYS", max_key_frequency=params.max_key_frequency))
+    engine.materialise("er_levels", method_sql("COMPARISON_LEVELS", max_key_frequency=params.max_key_frequency,
+                                               role_mailboxes=", ".join(_lit(m) for m in ROLE_MAILBOXES)))
     engine.materialise("er_new_links", score_sql(params) + f" WHERE match_weight >= {params.threshold_weight:.6f}")
     above = engine.rows("SELECT count(*) AS n FROM er_new_links")[0]["n"]
     say(f"scoring: {above} links at match probability >= {params.threshold}")

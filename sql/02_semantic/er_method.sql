@@ -51,6 +51,32 @@ SELECT blocking_type, blocking_key, count(*) AS n
 FROM er_blocking
 GROUP BY blocking_type, blocking_key
 
+-- ====  SHARED_KEYS  ==========================================================
+-- Mailboxes and phone numbers that records with conflicting first names carry: a household's
+-- "thesmiths@", a company's "info@", a family landline. Agreeing on one is no evidence about any of
+-- its users (also for a pair where one side has no first name), so COMPARISON_LEVELS calls it
+-- 'shared'. Only blocks within the key-frequency guard (larger ones are 'common' anyway).
+WITH k AS (
+  -- only mailbox and phone blocks within the guard, before any self-join (name or postcode blocks
+  -- hold hundreds of records)
+  SELECT b.rid, b.blocking_type, b.blocking_key
+  FROM er_blocking b
+  JOIN er_block_sizes s
+    ON s.blocking_type = b.blocking_type AND s.blocking_key = b.blocking_key AND s.n <= {max_key_frequency}
+  WHERE b.blocking_type IN ('email', 'phone') AND s.blocking_type IN ('email', 'phone')
+)
+SELECT DISTINCT a.blocking_type, a.blocking_key
+FROM k a
+JOIN k b ON b.blocking_type = a.blocking_type AND b.blocking_key = a.blocking_key AND a.rid < b.rid
+JOIN er_records l ON l.rid = a.rid
+JOIN er_records r ON r.rid = b.rid
+WHERE l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
+  AND levenshtein(l.first_name, r.first_name) > 2 AND levenshtein(l.first_name_canon, r.first_name_canon) > 2
+  AND length(l.first_name) > 1 AND length(r.first_name) > 1
+  AND substr(l.first_name, 1, length(r.first_name)) <> r.first_name
+  AND substr(r.first_name, 1, length(l.first_name)) <> l.first_name
+  AND NOT (l.first_name = r.last_name AND l.last_name = r.first_name)
+
 -- ====  CANDIDATE_PAIRS_ALL  ==================================================
 -- Every distinct record pair sharing at least one block within the size guard (a full run).
 SELECT l.rid AS rid_l, r.rid AS rid_r, min(l.blocking_type) AS blocked_on
@@ -102,13 +128,22 @@ SELECT
        WHEN l.email = r.email AND fe.n > {max_key_frequency} THEN 'common'
        WHEN (CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END) <> (CASE WHEN instr(substr(r.email, 1, instr(r.email, '@') - 1), '+') > 0 THEN concat(substr(r.email, 1, instr(r.email, '+') - 1), substr(r.email, instr(r.email, '@'))) ELSE r.email END) THEN 'different'
        -- the same mailbox, but two people's first names: a household or company address ("shared")
-       WHEN l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
-         AND levenshtein(l.first_name, r.first_name) > 2 AND length(l.first_name) > 1 AND length(r.first_name) > 1
-         AND NOT (l.first_name = r.last_name AND l.last_name = r.first_name) THEN 'shared'
+       -- (or a mailbox other records show it is: a shared one says nothing about any of its users)
+       WHEN (l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
+         AND levenshtein(l.first_name, r.first_name) > 2 AND levenshtein(l.first_name_canon, r.first_name_canon) > 2
+         AND length(l.first_name) > 1 AND length(r.first_name) > 1
+         AND substr(l.first_name, 1, length(r.first_name)) <> r.first_name
+         AND substr(r.first_name, 1, length(l.first_name)) <> l.first_name
+         AND NOT (l.first_name = r.last_name AND l.last_name = r.first_name)) OR se.blocking_key IS NOT NULL THEN 'shared'
+       -- a role mailbox (RFC 2142: info@, sales@, ...) or a family one ("thesmiths@", "smithfamily@")
+       -- names no person
+       WHEN substr(l.email, 1, least(instr(l.email, '@'), instr(concat(l.email, '+'), '+')) - 1) IN ({role_mailboxes}) OR substr(r.email, 1, least(instr(r.email, '@'), instr(concat(r.email, '+'), '+')) - 1) IN ({role_mailboxes})
+         OR (substr(l.email, 1, least(instr(l.email, '@'), instr(concat(l.email, '+'), '+')) - 1) IN (concat('the', l.last_name, 's'), concat('the', l.last_name, 'es'), concat(l.last_name, 'family'), concat('the', l.last_name, 'family'), concat('the', l.last_name))) OR (substr(l.email, 1, least(instr(l.email, '@'), instr(concat(l.email, '+'), '+')) - 1) IN (concat('the', r.last_name, 's'), concat('the', r.last_name, 'es'), concat(r.last_name, 'family'), concat('the', r.last_name, 'family'), concat('the', r.last_name))) THEN 'shared'
        WHEN l.email = r.email THEN 'exact'
        ELSE 'alias' END AS email,
   CASE WHEN l.phone IS NULL OR r.phone IS NULL THEN NULL
        WHEN l.phone = r.phone AND fp.n > {max_key_frequency} THEN 'common'
+       WHEN l.phone = r.phone AND sp.blocking_key IS NOT NULL THEN 'shared'
        WHEN l.phone = r.phone THEN 'exact'
        ELSE 'different' END AS phone,
   CASE WHEN l.national_id IS NULL OR r.national_id IS NULL THEN NULL
@@ -121,9 +156,16 @@ SELECT
        WHEN l.first_name = r.first_name THEN 'exact'
        WHEN l.first_name_canon = r.first_name_canon THEN 'nickname'
        WHEN l.first_name = r.last_name AND l.last_name = r.first_name THEN 'swapped'
+       -- a typo, also in a nickname's formal name ("liz" -> elizabeth ~ "elzabeth")
        WHEN levenshtein(l.first_name, r.first_name) <= 1
          OR (levenshtein(l.first_name, r.first_name) <= 2
-             AND least(length(l.first_name), length(r.first_name)) >= 6) THEN 'fuzzy'
+             AND least(length(l.first_name), length(r.first_name)) >= 6)
+         OR (levenshtein(l.first_name_canon, r.first_name_canon) <= 2
+             AND least(length(l.first_name_canon), length(r.first_name_canon)) >= 6) THEN 'fuzzy'
+       -- a short form the other name starts with ("pat", "patricia"), not in the nickname list
+       WHEN least(length(l.first_name), length(r.first_name)) >= 3
+         AND (substr(l.first_name, 1, length(r.first_name)) = r.first_name
+              OR substr(r.first_name, 1, length(l.first_name)) = l.first_name) THEN 'nickname'
        WHEN (length(l.first_name) = 1 OR length(r.first_name) = 1)
          AND substr(l.first_name, 1, 1) = substr(r.first_name, 1, 1) THEN 'initial'
        ELSE 'different' END AS first_name,
@@ -174,6 +216,9 @@ JOIN er_records r ON r.rid = p.rid_r
 LEFT JOIN er_block_sizes fe ON fe.blocking_type = 'email'
   AND fe.blocking_key = CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END
 LEFT JOIN er_block_sizes fp ON fp.blocking_type = 'phone' AND fp.blocking_key = l.phone
+LEFT JOIN er_shared_keys se ON se.blocking_type = 'email'
+  AND se.blocking_key = CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END
+LEFT JOIN er_shared_keys sp ON sp.blocking_type = 'phone' AND sp.blocking_key = l.phone
 LEFT JOIN er_block_sizes fn ON fn.blocking_type = 'national_id' AND fn.blocking_key = l.national_id
 
 -- ====  PROPAGATE_LABELS  =====================================================

@@ -51,3 +51,24 @@ def test_the_generated_run_has_a_truth_for_every_person_record_it_delivers():
 def test_deliveries_split_in_order_into_two_parts():
     first, rest = split_deliveries({"t": list(range(10))}, 0.3)
     assert first["t"] == [0, 1, 2] and rest["t"] == list(range(3, 10))
+
+
+def test_linkable_groups_join_a_persons_records_only_on_evidence_a_namesake_or_relative_cannot_share():
+    from icefloe.er_truth import linkable_groups
+
+    town = {"city": "Leeds", "postcode": "LS1"}
+    records = [
+        {"source": "shop", "id": "1", "first_name": "Ann", "last_name": "Lee", "email": "ann.lee@mail.com", **town},
+        {"source": "crm", "id": "2", "email": "ANN.LEE+news@mail.com"},  # her mailbox: linkable
+        {"source": "crm", "id": "3", "first_name": "Ann", "last_name": "Lee", "email": "a.lee@work.com", **town},
+        {"source": "pay", "id": "4", "first_name": "Bo", "last_name": "Lee", "email": "thelees@mail.com", **town},
+        {"source": "pay", "id": "5", "first_name": "Ann", "last_name": "Lee", "email": "thelees@mail.com", **town},
+    ]
+    truth = {"shop|1": "ann", "crm|2": "ann", "crm|3": "ann", "pay|4": "bo", "pay|5": "ann"}
+    groups, unfair = linkable_groups(records, truth)
+    assert groups["shop|1"] == groups["crm|2"]
+    # a name and a town only (a namesake has them too), a household mailbox: other groups
+    assert len({groups["shop|1"], groups["crm|3"], groups["pay|5"]}) == 3
+    assert sum(unfair.values()) == 5  # ann's pairs across her three groups
+    s = score({"shop|1": "E1", "crm|2": "E1", "crm|3": "E2", "pay|4": "E3", "pay|5": "E4"}, truth, groups)
+    assert s.recall_linkable == 1.0 and s.linkable_pairs == 1 and s.recall < 1.0
