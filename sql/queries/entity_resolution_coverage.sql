@@ -21,4 +21,4 @@ SELECT
 FROM semantic.entity_index i
 JOIN entities e ON e.entity_id = i.entity_id
 GROUP BY i.source
-ORDER BY records DESC
+ORDER BY records DESC, i.source

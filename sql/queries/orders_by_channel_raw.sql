@@ -12,4 +12,4 @@ SELECT
   max(_received_at)                                                  AS last_received_at
 FROM raw.shopify_orders
 GROUP BY 1
-ORDER BY deliveries DESC
+ORDER BY deliveries DESC, channel
