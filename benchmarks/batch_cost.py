@@ -82,12 +82,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000, help="deliveries in the base")
     parser.add_argument("--new", default="0.01,0.05,0.25", help="increments, as fractions of the base")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--base-loaded", action="store_true",
+                        help="the stack's raw tables already hold this base (an earlier run of the same "
+                             "--events/--seed/--scale stopped after loading it): generate it without sending")
     parser.add_argument("--scale", type=float, default=4.0, help="generator scale (traffic per hour)")
     args = parser.parse_args(argv)
     fractions = [float(f) for f in args.new.split(",") if f]
     console = Console()
     stack = StackSettings()
-    if raw_rows(stack):
+    if args.base_loaded:
+        if raw_rows(stack) != args.events:
+            console.print(f"[red]--base-loaded: the raw tables hold {raw_rows(stack):,} rows, not {args.events:,}[/]")
+            return 2
+    elif raw_rows(stack):
         console.print(f"[red]the stack's raw tables are not empty[/] ({stack.state_dir}): run this on a fresh "
                       "stack (its own ICEFLOE_STATE_DIR and ports)")
         return 2
@@ -100,8 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"[bold]batch cost[/]: base {args.events:,} deliveries, then +{', +'.join(f'{f:.0%}' for f in fractions)}"
                   f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     t0 = time.monotonic()
-    runs = [{"label": "base", "new_deliveries": args.events,
-             "load": load(console, stack, itertools.islice(stream, args.events), "base")}]
+    if args.base_loaded:  # the same generator state as if it had been sent now
+        for _ in itertools.islice(stream, args.events):
+            pass
+        base_load = {"deliveries": args.events, "reused": True}
+    else:
+        base_load = load(console, stack, itertools.islice(stream, args.events), "base")
+    runs = [{"label": "base", "new_deliveries": args.events, "load": base_load}]
     runs[0]["batch"] = batch(console, stack, "full", "base (full build)")
     for f in fractions:
         n = int(args.events * f)

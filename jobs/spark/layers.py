@@ -11,6 +11,15 @@ its current snapshot, `<schema>_<table>__prev` at the snapshot the model last co
 `delta_<schema>_<table>` holds the rows that differ between the two, old and new versions both
 (changes, inserts and deletions alike: MERGE targets cannot be read as appends, invariant 3).
 
+The delta follows the change, not the table: a row written since the previous snapshot carries an
+audit timestamp (`_staged_at`, `_built_at`) later than every one that snapshot holds (the jobs of a
+table run one at a time), so the new versions are the rows past the previous maximum (a filter
+Iceberg answers from file statistics), their old versions are looked up by key, and keys that
+vanished come from a key-only anti-join. The delta may hold rows whose values did not change (a
+rewritten row): harmless, those keys are recomputed to the same result. Upstreams without an audit
+column or a known key (`semantic.entity_index`) are compared whole (EXCEPT both ways). Each delta,
+the entity map and the changed keys are computed once per run (cached), not once per reference.
+
 An incremental run recomputes the TRANSFORM only for the changed keys and MERGEs the result:
 updated keys are updated, new keys inserted, keys that no longer produce a row deleted. So for any
 sequence of runs the table equals a full rebuild (invariant 4). The watermarks (one per upstream)
@@ -49,6 +58,16 @@ log = logging.getLogger("icefloe.spark.layers")
 ENTITY_INDEX = "semantic.entity_index"
 ENTITY_SOURCES = ("staging.stg_shopify_customers", "staging.stg_stripe_customers", "staging.stg_hubspot_contacts")
 AUDIT_COLUMNS = ("_staged_at", "_built_at")
+#: keys of the staging tables the layers read (staging.py's TABLES holds the same; a unit test checks)
+STAGING_KEYS = {
+    "staging.stg_shopify_orders": ("order_id",),
+    "staging.stg_shopify_customers": ("customer_id",),
+    "staging.stg_stripe_customers": ("customer_id",),
+    "staging.stg_stripe_charges": ("charge_id",),
+    "staging.stg_stripe_refunds": ("refund_id",),
+    "staging.stg_stripe_disputes": ("dispute_id",),
+    "staging.stg_hubspot_contacts": ("contact_id",),
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,8 @@ MODELS: tuple[Model, ...] = (
                                                      "analytics.customer_metrics")),
 )
 BY_NAME = {m.table: m for m in MODELS}
+#: every upstream whose rows have a key (deltas by change); others are compared whole
+TABLE_KEYS: dict[str, tuple[str, ...]] = {**STAGING_KEYS, **{m.table: m.keys for m in MODELS}}
 
 #: exact email matching, the stand-in for semantic.entity_index (same columns)
 EMAIL_ENTITY_MAP = """
@@ -106,8 +127,15 @@ def upstreams(model: Model, spark) -> list[str]:
     return list(dict.fromkeys(ups))
 
 
+def _cache(spark, view: str, query: str) -> None:
+    """`view` as the result of `query`, computed now and kept in memory (read several times)."""
+    spark.catalog.dropTempView(view)  # (DROP VIEW would go to the Iceberg catalog)
+    spark.sql(f"CACHE TABLE {view} AS {query}")
+
+
 def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
-    """`<view>` at snap, `<view>__prev` at prev (empty when None) and `delta_<view>`."""
+    """`<view>` at snap, `<view>__prev` at prev (empty when None) and `delta_<view>` (cached when
+    prev is a real earlier snapshot: an incremental run reads it several times)."""
     name, full = view_name(table), f"{CATALOG}.{table}"
     at = f"VERSION AS OF {snap}" if snap is not None else ""
     spark.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {full} {at}")
@@ -119,15 +147,36 @@ def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
     old_cols = {f.name for f in spark.table(f"{name}__prev").schema.fields}
     common = ", ".join(c for c in new_cols if c in old_cols and c not in AUDIT_COLUMNS)
     if prev == snap:
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW delta_{name} AS SELECT * FROM {name} WHERE false")
-    else:
-        spark.sql(f"""CREATE OR REPLACE TEMP VIEW delta_{name} AS
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW delta_{name} AS SELECT {common} FROM {name} WHERE false")
+        return
+    if prev is None:  # a full build: nothing reads the delta
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW delta_{name} AS SELECT {common} FROM {name}")
+        return
+    audit = next((c for c in AUDIT_COLUMNS if c in new_cols and c in old_cols), None)
+    keys = TABLE_KEYS.get(table)
+    if audit is None or not keys:
+        _cache(spark, f"delta_{name}", f"""
             (SELECT {common} FROM {name} EXCEPT SELECT {common} FROM {name}__prev)
             UNION ALL
             (SELECT {common} FROM {name}__prev EXCEPT SELECT {common} FROM {name})""")
+        return
+    since = spark.sql(f"SELECT unix_micros(max({audit})) AS m FROM {name}__prev").first().m
+    fresh = (f"SELECT * FROM {name} WHERE {audit} > timestamp_micros({since})" if since is not None
+             else f"SELECT * FROM {name}")
+    key_list = ", ".join(keys)
+    on = " AND ".join(f"p.{k} <=> n.{k}" for k in keys)
+    _cache(spark, f"fresh_{name}", fresh)
+    _cache(spark, f"delta_{name}", f"""
+        SELECT {common} FROM fresh_{name}
+        UNION ALL
+        SELECT {common} FROM {name}__prev WHERE ({key_list}) IN (
+          SELECT {key_list} FROM fresh_{name}
+          UNION ALL
+          SELECT {", ".join(f"p.{k}" for k in keys)} FROM (SELECT {key_list} FROM {name}__prev) p
+          LEFT ANTI JOIN (SELECT {key_list} FROM {name}) n ON {on})""")
 
 
-def _entity_views(spark) -> None:
+def _entity_views(spark, incremental: bool) -> None:
     if table_exists(spark, ENTITY_INDEX):
         # entity resolution's ids; a source record it has not seen (a Shopify customer without an
         # order, or one created since its last run) falls back to exact email matching
@@ -140,8 +189,11 @@ def _entity_views(spark) -> None:
     else:
         for suffix in ("", "__prev"):
             spark.sql(f"CREATE OR REPLACE TEMP VIEW entity_map{suffix} AS {EMAIL_ENTITY_MAP.format(s=suffix)}")
+    spark.sql("CACHE TABLE entity_map")
+    if not incremental:
+        return
     # source records whose entity changed (either side), and their entities before and after
-    spark.sql("""CREATE OR REPLACE TEMP VIEW entity_map_delta AS
+    _cache(spark, "entity_map_delta", """
         (SELECT * FROM entity_map EXCEPT SELECT * FROM entity_map__prev)
         UNION ALL (SELECT * FROM entity_map__prev EXCEPT SELECT * FROM entity_map)""")
 
@@ -169,10 +221,11 @@ def run(spark, model: Model, mode: str = "incremental") -> dict:
     if not full and all(marks.get(up) == snaps[up] for up in ups):
         log.info("%s: no upstream change", model.table)
         return result
+    spark.catalog.clearCache()  # the previous model's deltas
     for up in ups:
         _pin(spark, up, snaps[up], None if full else marks.get(up))
     if model.uses_entities:
-        _entity_views(spark)
+        _entity_views(spark, incremental=not full)
     columns = [c for c, _ in table_columns(spark, model.table)]
     col_list = ", ".join(columns)
     spark.sql(f"CREATE OR REPLACE TEMP VIEW model_all AS {sql.transform}")
@@ -182,8 +235,8 @@ def run(spark, model: Model, mode: str = "incremental") -> dict:
     else:
         keys = model.keys
         key_list = ", ".join(keys)
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW changed_keys AS SELECT DISTINCT {key_list} FROM ({sql.changed_keys}) "
-                  f"WHERE " + " AND ".join(f"{k} IS NOT NULL" for k in keys))
+        _cache(spark, "changed_keys", f"SELECT DISTINCT {key_list} FROM ({sql.changed_keys}) "
+               f"WHERE " + " AND ".join(f"{k} IS NOT NULL" for k in keys))
         on_ck = " AND ".join(f"m.{k} = ck.{k}" for k in keys)
         spark.sql(f"""CREATE OR REPLACE TEMP VIEW merge_src AS
             SELECT {", ".join(f"ck.{k} AS __key_{k}" for k in keys)}, m.*, m.{keys[0]} IS NOT NULL AS __present

@@ -99,8 +99,10 @@ def declared_columns(spark, sql: LayerSql) -> list[tuple[str, str]]:
 
 
 def known_fields(sql: LayerSql) -> set[str]:
-    """Payload fields the TRANSFORM reads (JSON paths and HubSpot property names) or IGNORED lists."""
+    """Payload fields the TRANSFORM reads (JSON paths, fields of the payload parsed once into `p`,
+    HubSpot property names) or IGNORED lists."""
     fields = set(re.findall(r"'\$\.(?:data\.object\.)?(\w+)", sql.transform))
+    fields |= set(re.findall(r"\bp\.(\w+)", sql.transform))
     fields |= set(re.findall(r"property = '(\w+)'", sql.transform))
     return fields | set(sql.ignored)
 

@@ -1,0 +1,44 @@
+"""The layers job's table knowledge agrees with the staging job's and with the SQL files."""
+
+import re
+
+import pytest
+
+from icefloe import PROJECT_ROOT
+
+from conftest import load
+
+
+@pytest.fixture(scope="module")
+def layers():
+    load(PROJECT_ROOT / "jobs" / "spark" / "icefloe_spark.py", "icefloe_spark")
+    return load(PROJECT_ROOT / "jobs" / "spark" / "layers.py", "icefloe_layers")
+
+
+@pytest.fixture(scope="module")
+def staging():
+    load(PROJECT_ROOT / "jobs" / "spark" / "icefloe_spark.py", "icefloe_spark")
+    return load(PROJECT_ROOT / "jobs" / "spark" / "staging.py", "icefloe_staging")
+
+
+def test_staging_keys_are_the_staging_jobs_keys(layers, staging):
+    for table, keys in layers.STAGING_KEYS.items():
+        raw = table.removeprefix("staging.stg_")
+        assert keys == (staging.TABLES[raw].key,), table
+
+
+def test_every_staging_table_a_model_reads_has_a_key(layers):
+    read = {up for m in layers.MODELS for up in m.upstream if up.startswith("staging.")}
+    read |= set(layers.ENTITY_SOURCES)
+    assert read <= set(layers.STAGING_KEYS)
+
+
+def test_every_keyed_upstream_carries_an_audit_column(layers):
+    """The change-based delta needs `_staged_at` / `_built_at` in the upstream's DDL."""
+    for table in layers.TABLE_KEYS:
+        schema, name = table.split(".")
+        folder = {"staging": "01_staging", "core": "03_core", "analytics": "04_analytics", "marts": "05_marts"}[schema]
+        ddl = (PROJECT_ROOT / "sql" / folder / f"{name}.sql").read_text().split("====  TRANSFORM")[0]
+        assert re.search(r"^\s*(_staged_at|_built_at)\s+TIMESTAMP", ddl, re.M), table
+        for key in layers.TABLE_KEYS[table]:
+            assert re.search(rf"^\s*{key}\s+\w+", ddl, re.M), (table, key)
