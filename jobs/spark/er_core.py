@@ -139,11 +139,14 @@ _NOT_NAMES = frozenset(ROLE_MAILBOXES) | {"the", "family", "home", "house", "sho
 def name_from_email(value: Any) -> tuple[str, str] | None:
     """(first, last) spelled by a mailbox's local part - "ann.lee+shop@acme.com" -> ("ann", "lee") -
     or None when it is not two name-like words (role and family mailboxes, "jlee@", "annlee@").
-    Read from the address as written: Gmail ignores the dots that separate the words."""
+    Never at Gmail: it ignores dots, so people (and the generator) put them anywhere ("th.ecoxs@",
+    "fm.unoz@"), and a wrong name would make the mailbox look shared by two people."""
     if value is None:
         return None
-    local = str(value).strip().lower().split("@", 1)[0].split("+", 1)[0]
-    m = _MAILBOX_NAME.match(local)
+    local, _, domain = str(value).strip().lower().partition("@")
+    if domain in _DOTLESS:
+        return None
+    m = _MAILBOX_NAME.match(local.split("+", 1)[0])
     if not m or m.group(1) in _NOT_NAMES or m.group(2) in _NOT_NAMES:
         return None
     return m.group(1), m.group(2)
