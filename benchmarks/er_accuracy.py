@@ -7,9 +7,12 @@
    as in its own FEBRL4 demo (DuckDB backend, link_only, the demo's blocking rules, comparisons and
    training), predictions at match probability 0.5. Both are scored on the same pairs: precision,
    recall, F1, blocking recall (true links among the pairs compared) and pairs after blocking.
-2. Speed at `--scale` records (default 100,000): synthetic people recombined from FEBRL field
-   values, each with one perturbed duplicate (typos, swapped names, missing fields), so the ground
-   truth is known. Wall time, pairs and F1 for both tools on the same data.
+2. Speed at `--scale` records (default 100,000; e.g. `--scale 1000000`): synthetic people recombined
+   from FEBRL field values, each with one perturbed duplicate (typos, swapped names, missing fields),
+   so the ground truth is known. Wall time, candidate pairs, reduction ratio, pairs/s and F1 for both
+   tools on the same data. Splink runs in a child process stopped after `--splink-max-seconds`; its
+   peak resident memory is reported either way (both tools' DuckDB get `--memory-limit`, temp files go
+   to a directory that is removed at the end).
 
 Figures are printed and written to benchmarks/results/er_accuracy.json.
 """
@@ -29,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 THREADS = 2
+MEMORY_LIMIT = "8GB"
 RESULTS = ROOT / "benchmarks" / "results" / "er_accuracy.json"
 
 FEBRL_MAP = ("id=rec_id,source=source,first_name=given_name,last_name=surname,street_number=street_number,"
@@ -60,6 +64,8 @@ def run_icefloe(csv: Path, mapping: str, truth: set[tuple[str, str]]) -> dict:
     from icefloe.resolve import DuckDBEngine, resolve_file
 
     engine = DuckDBEngine(threads=THREADS)
+    engine.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    engine.con.execute(f"SET temp_directory = '{csv.parent / 'duckdb_tmp_icefloe'}'")
     out = csv.with_suffix(".entities.parquet")
     t0 = time.monotonic()
     summary = resolve_file(csv, mapping, out, engine=engine, progress=lambda m: logging.info("icefloe: %s", m))
@@ -69,14 +75,19 @@ def run_icefloe(csv: Path, mapping: str, truth: set[tuple[str, str]]) -> dict:
     rows = engine.rows(f"""SELECT {sid.format(c='a.rid')} AS a, {sid.format(c='b.rid')} AS b
                            FROM er_records a JOIN er_records b ON a.entity_id = b.entity_id AND a.rid < b.rid""")
     predicted = {pair(r["a"], r["b"]) for r in rows}
-    blocked = engine.rows(f"SELECT {sid.format(c='rid_l')} AS a, {sid.format(c='rid_r')} AS b FROM er_pairs")
-    blocked_set = {pair(r["a"], r["b"]) for r in blocked}
+    # blocked pairs counted in SQL (millions at 1M records): the truth is loaded as a table
+    engine.load_rows("bench_truth", [{"a": a, "b": b} for a, b in truth], {"a": "string", "b": "string"})
+    blocked = engine.rows(f"""
+        WITH p AS (SELECT least({sid.format(c='rid_l')}, {sid.format(c='rid_r')}) AS a,
+                          greatest({sid.format(c='rid_l')}, {sid.format(c='rid_r')}) AS b FROM er_pairs)
+        SELECT (SELECT count(*) FROM p) AS n,
+               (SELECT count(*) FROM p JOIN bench_truth t ON t.a = p.a AND t.b = p.b) AS hit""")[0]
     result = scores(predicted, truth)
-    result.update({"pairs_after_blocking": len(blocked_set),
-                   "blocking_recall": round(len(blocked_set & truth) / len(truth), 6),
+    result.update({"pairs_after_blocking": blocked["n"],
+                   "blocking_recall": round(blocked["hit"] / len(truth), 6),
                    "wall_seconds": round(wall, 2), "entities": summary["entities"],
                    "largest_entity": summary["largest_entity"],
-                   "pairs_per_second": round(len(blocked_set) / wall)})
+                   "pairs_per_second": round(blocked["n"] / wall)})
     fn = sorted(truth - predicted)[:3]
     result["examples_missed"] = [list(p) for p in fn]
     return result
@@ -117,12 +128,17 @@ def splink_settings(link_type: str):
     )
 
 
-def run_splink(frames: list, truth: set[tuple[str, str]], link_type: str) -> dict:
+def run_splink(frames: list, truth: set[tuple[str, str]], link_type: str, tmp: Path | None = None) -> dict:
     import duckdb
     from splink import DuckDBAPI, Linker, block_on
 
     t0 = time.monotonic()
-    db_api = DuckDBAPI(connection=duckdb.connect())
+    con = duckdb.connect()
+    con.execute(f"SET threads = {THREADS}")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    if tmp is not None:
+        con.execute(f"SET temp_directory = '{tmp / 'duckdb_tmp_splink'}'")
+    db_api = DuckDBAPI(connection=con)
     prepared = []
     for df in frames:
         df = df.copy()
@@ -139,15 +155,19 @@ def run_splink(frames: list, truth: set[tuple[str, str]], link_type: str) -> dic
         block_on("postcode"), estimate_without_term_frequencies=True)
     t_train = time.monotonic() - t0
     all_pairs = linker.inference.predict().as_duckdbpyrelation()
-    rows = all_pairs.select("rec_id_l, rec_id_r, match_probability").fetchall()
+    # counted in SQL: at 1M records the pairs after blocking do not fit in Python sets
+    con.register("bench_truth_df", __import__("pandas").DataFrame(sorted(truth), columns=["a", "b"]))
+    con.execute("CREATE TEMP TABLE bench_pairs AS SELECT least(rec_id_l, rec_id_r) AS a, "
+                "greatest(rec_id_l, rec_id_r) AS b, match_probability AS p FROM all_pairs")
+    n, hit = con.execute("SELECT (SELECT count(*) FROM bench_pairs), (SELECT count(*) FROM bench_pairs x "
+                         "JOIN bench_truth_df t ON t.a = x.a AND t.b = x.b)").fetchone()
+    predicted = {(a, b) for a, b in con.execute("SELECT a, b FROM bench_pairs WHERE p >= 0.5").fetchall()}
     wall = time.monotonic() - t0
-    blocked = {pair(a, b) for a, b, _ in rows}
-    predicted = {pair(a, b) for a, b, p in rows if p >= 0.5}
     result = scores(predicted, truth)
-    result.update({"pairs_after_blocking": len(blocked),
-                   "blocking_recall": round(len(blocked & truth) / len(truth), 6),
+    result.update({"pairs_after_blocking": n,
+                   "blocking_recall": round(hit / len(truth), 6),
                    "wall_seconds": round(wall, 2), "training_seconds": round(t_train, 2),
-                   "pairs_per_second": round(len(blocked) / wall), "threshold": 0.5,
+                   "pairs_per_second": round(n / wall), "threshold": 0.5,
                    "note": "pairwise predictions at match probability 0.5, as Splink's F1 is reported"})
     return result
 
@@ -220,17 +240,68 @@ def synthetic(n: int, tmp: Path, seed: int = 7):
     return csv, [df.drop(columns="source")], truth
 
 
+def _child_splink(queue, frames, truth, link_type, tmp) -> None:
+    try:
+        queue.put(run_splink(frames, truth, link_type, tmp))
+    except BaseException as exc:  # reported by the parent
+        queue.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def _proc_kib(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run_splink_capped(frames: list, truth: set[tuple[str, str]], link_type: str, tmp: Path,
+                      max_seconds: float) -> dict:
+    """`run_splink` in a forked child, stopped after `max_seconds`; peak resident memory either way."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child_splink, args=(queue, frames, truth, link_type, tmp), daemon=True)
+    t0 = time.monotonic()
+    child.start()
+    peak = 0
+    result = None
+    while time.monotonic() - t0 < max_seconds:
+        peak = max(peak, _proc_kib(child.pid, "VmHWM"))
+        try:
+            result = queue.get(timeout=2)
+            break
+        except Exception:  # queue.Empty: still running
+            if not child.is_alive():
+                break
+    elapsed = round(time.monotonic() - t0, 1)
+    if result is None:
+        child.kill()
+        result = {"stopped_after_seconds": elapsed,
+                  "note": f"Splink did not finish within --splink-max-seconds {max_seconds:g}; stopped"}
+        if child.exitcode not in (None, 0) and elapsed < max_seconds:
+            result["note"] = f"Splink's process died (exit {child.exitcode}) after {elapsed}s"
+    child.join(10)
+    result["peak_rss_gib"] = round(peak / 2**20, 2)
+    return result
+
+
 def measured(result: dict, space: float) -> dict:
     """Adds the reduction ratio (1 - pairs compared / pairs possible) and the 1-minute load average
     when the run ended (the machine is shared: figures under load say so)."""
-    result["reduction_ratio"] = round(1.0 - result["pairs_after_blocking"] / space, 7)
+    if "pairs_after_blocking" in result:
+        result["reduction_ratio"] = round(1.0 - result["pairs_after_blocking"] / space, 7)
     result["loadavg_1m"] = round(os.getloadavg()[0], 2)
     return result
 
 
 def show(title: str, ours: dict, theirs: dict) -> None:
     keys = ["precision", "recall", "f1", "tp", "fp", "fn", "blocking_recall", "pairs_after_blocking",
-            "reduction_ratio", "wall_seconds", "pairs_per_second", "loadavg_1m"]
+            "reduction_ratio", "wall_seconds", "pairs_per_second", "peak_rss_gib", "stopped_after_seconds",
+            "loadavg_1m"]
     print(f"\n{title}")
     print(f"  {'':22}{'icefloe':>14}{'splink':>14}")
     for k in keys:
@@ -243,15 +314,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--growth", default="", help="icefloe only, at these record counts: e.g. 50000,200000")
     parser.add_argument("--skip-febrl", action="store_true")
+    parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit for both tools")
+    parser.add_argument("--splink-max-seconds", type=float, default=3600,
+                        help="stop Splink's speed run after this long (its time and memory so far are reported)")
     args = parser.parse_args(argv)
-    global THREADS
-    THREADS = args.threads
+    global THREADS, MEMORY_LIMIT
+    THREADS, MEMORY_LIMIT = args.threads, args.memory_limit
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     import tempfile
 
+    tmp = Path(tempfile.mkdtemp(prefix="er-bench-"))
+    try:
+        return _main(args, argv, tmp)
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)  # CSVs, parquet and DuckDB spill files
+
+
+def _main(args, argv, tmp: Path) -> int:
     import duckdb
 
-    tmp = Path(tempfile.mkdtemp(prefix="er-bench-"))
     duckdb.default_connection().execute(f"SET threads = {args.threads}")
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                      "command": "python benchmarks/er_accuracy.py " + " ".join(argv or sys.argv[1:])}
@@ -288,7 +371,14 @@ def main(argv: list[str] | None = None) -> int:
         csv, frames, truth = synthetic(args.scale, tmp)
         space = args.scale * (args.scale - 1) / 2
         ours = measured(run_icefloe(csv, FEBRL_MAP.replace(",source=source", ""), truth), space)
-        theirs = measured(run_splink(frames, truth, "dedupe_only"), space)
+        # this process also holds the generated data and the truth: an upper bound for icefloe
+        ours["peak_rss_gib"] = round(_proc_kib(os.getpid(), "VmHWM") / 2**20, 2)
+        results[f"synthetic_{args.scale}"] = {"icefloe": ours}
+        print(f"icefloe at {args.scale:,} records: {ours['wall_seconds']}s, {ours['pairs_after_blocking']:,} pairs, "
+              f"F1 {ours['f1']} (load {ours['loadavg_1m']}); Splink next", flush=True)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2))  # kept if Splink is stopped
+        theirs = measured(run_splink_capped(frames, truth, "dedupe_only", tmp, args.splink_max_seconds), space)
         results[f"synthetic_{args.scale}"] = {"icefloe": ours, "splink": theirs}
         show(f"synthetic {args.scale:,} records ({args.scale // 2:,} true links)", ours, theirs)
 

@@ -107,6 +107,8 @@ class Person:
     work_email: str | None = None
     household_id: str | None = None
     shared_email: str | None = None  # a household or company mailbox several people use
+    #: with a shared mailbox: whether it is the one this person gives merchants (decided once, see render)
+    shops_with_shared: bool | None = None
     lookalike_of: str | None = None  # a different person this one resembles on purpose
     sources: tuple[str, ...] = ()
 
@@ -158,6 +160,14 @@ class PopulationConfig:
     p_plus_alias: float = 0.05
     p_work_email: float = 0.5  # HubSpot contacts of employed people use their work address
     p_shared_email: float = 0.5  # of household / company members: use the shared mailbox
+    #: a person with two mailboxes (their own and a household/company one) gives one merchant the same
+    #: mailbox everywhere: the shop's checkout, the Stripe customer the merchant creates from it (Stripe
+    #: customers of a shop carry the shop account's email) and the CRM's shop sync. Which one is
+    #: decided once per person (p_shared_email * 0.5 for the shared one); each account departs from
+    #: that choice with this probability (an account opened elsewhere, a mailbox typed from memory).
+    #: An assumption, not a measured rate: until 2026-11-23 every account drew its mailbox on its own,
+    #: which made 37.5 % of such a person's account pairs disagree on the mailbox.
+    p_mailbox_switch: float = 0.1
     p_nickname: float = 0.15
     p_typo: float = 0.03
     p_missing_phone: float = 0.3
@@ -222,6 +232,8 @@ class Population:
     def __init__(self, config: PopulationConfig, seed: int, pools: Pools | None = None) -> None:
         self.config = config
         self.rng = random.Random(f"population:{seed}")
+        # per-person mailbox choice: its own stream, so the draws of everything else stay as they were
+        self._mailbox_rng = random.Random(f"mailbox:{seed}")
         self.pools = pools or Pools.for_seed(seed)
         self._emails: set[str] = set()
         self._gmail_keys: set[str] = set()
@@ -349,10 +361,16 @@ class Population:
         r, cfg = self.rng, self.config
         # email: which mailbox, then how it is written
         email = person.email
-        if source == "hubspot" and person.work_email and r.random() < cfg.p_work_email:
+        work = source == "hubspot" and person.work_email and r.random() < cfg.p_work_email
+        if person.shared_email:
+            # the mailbox this person gives merchants (see p_mailbox_switch); a CRM contact that came
+            # in through a work form keeps the work address
+            if person.shops_with_shared is None:
+                person.shops_with_shared = self._mailbox_rng.random() < cfg.p_shared_email * 0.5
+            if (r.random() < cfg.p_mailbox_switch) != person.shops_with_shared and not work:
+                email = person.shared_email
+        if work:
             email = person.work_email
-        if person.shared_email and r.random() < cfg.p_shared_email * 0.5:
-            email = person.shared_email
         local, _, domain = email.partition("@")
         if domain == "gmail.com" and r.random() < cfg.p_gmail_dots:
             local = local.replace(".", "") if "." in local else f"{local[:2]}.{local[2:]}"

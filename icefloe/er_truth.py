@@ -310,7 +310,8 @@ def linkable_groups(records: list[dict], truth: Mapping[str, str]) -> tuple[dict
 
     Two records of one person are joined when they carry the same mailbox or phone (normalised as
     the method does, a +tag dropped) that no other person's records carry, or the same full name
-    (nicknames folded) at the same street line. A name alone, or a name and a town, is not
+    (nicknames folded; for a record without a name, the one its mailbox spells, as the method's
+    normalisation reads it) at the same street line. A name alone, or a name and a town, is not
     identifying: the generator makes namesakes (same name, often the same town) on purpose, and a
     household or company mailbox is shared. A true pair across two groups of one person has no
     evidence that a method could tell from a namesake's or a relative's: it is no fair recall

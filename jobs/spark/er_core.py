@@ -127,6 +127,31 @@ def fold(value: Any) -> str | None:
     return text or None
 
 
+#: "first.last@", "first_last@", "first-last@" (digits after it allowed: "ann.lee82@"): the corporate
+#: convention and a common personal one
+_MAILBOX_NAME = re.compile(r"^([a-z]{2,})[._-]([a-z]{2,})[0-9]*$")
+#: words that make a two-word mailbox something other than a person's name ("the.smiths", "home.office")
+_NOT_NAMES = frozenset(ROLE_MAILBOXES) | {"the", "family", "home", "house", "shop", "news", "my", "mr", "mrs", "ms",
+                                         "dr", "real", "official", "private", "work", "personal", "online"}
+
+
+@_cached
+def name_from_email(value: Any) -> tuple[str, str] | None:
+    """(first, last) spelled by a mailbox's local part - "ann.lee+shop@acme.com" -> ("ann", "lee") -
+    or None when it is not two name-like words (role and family mailboxes, "jlee@", "annlee@").
+    Never at Gmail: it ignores dots, so people (and the generator) put them anywhere ("th.ecoxs@",
+    "fm.unoz@"), and a wrong name would make the mailbox look shared by two people."""
+    if value is None:
+        return None
+    local, _, domain = str(value).strip().lower().partition("@")
+    if domain in _DOTLESS:
+        return None
+    m = _MAILBOX_NAME.match(local.split("+", 1)[0])
+    if not m or m.group(1) in _NOT_NAMES or m.group(2) in _NOT_NAMES:
+        return None
+    return m.group(1), m.group(2)
+
+
 @_cached
 def norm_name(value: Any) -> str | None:
     """A name as one folded token ("O'Neil-Smith" -> "oneilsmith")."""
@@ -295,6 +320,10 @@ def normalise_record(raw: dict[str, Any], default_source: str = "records", phone
     if raw.get("name") is not None and not (first and last):
         split_first, split_last = split_name(raw.get("name"))
         first, last = first or norm_name(split_first), last or norm_name(split_last)
+    if not first and not last and norm_email(raw.get("email")):
+        # a record without any name takes the one its mailbox spells ("ann.lee@acme.com": a CRM
+        # contact with only a work address), so a name at one street address can still link it
+        first, last = name_from_email(raw.get("email")) or (None, None)
     row = {
         "rid": f"{source}|{source_id}",
         "source": source,

@@ -123,3 +123,39 @@ def test_an_incremental_record_that_reveals_a_shared_mailbox_re_decides_the_olde
     full = resolve([kelly, nameless, brittany])
     assert partition(inc.entities()) == partition(full.entities())
     assert not linked(full, "crm|1", "crm|2") and linked(full, "crm|2", "shop|3")
+
+
+def test_a_record_without_a_name_takes_the_name_its_mailbox_spells():
+    row = core.normalise_record({"id": "1", "email": "Ann.Lee+shop@Acme-Corp.com"})
+    assert (row["first_name"], row["last_name"]) == ("ann", "lee")
+    other = core.normalise_record({"id": "2", "email": "kim_ortiz82@outlook.com"})
+    assert (other["first_name"], other["last_name"]) == ("kim", "ortiz")
+    named = core.normalise_record({"id": "3", "first_name": "Bea", "email": "ann.lee@acme-corp.com"})
+    assert (named["first_name"], named["last_name"]) == ("bea", None), "a record's own name is never replaced"
+
+
+def test_role_family_and_one_word_mailboxes_spell_no_name():
+    # Gmail ignores dots, so they split nothing: "th.ecoxs@gmail.com" is thecoxs@, not Th Ecoxs
+    for email in ("th.ecoxs@gmail.com", "ann.lee@googlemail.com", "sales.team@acme.com", "the.smiths@aol.com", "smith.family@aol.com", "jlee@acme.com",
+                  "annlee@acme.com", "a.lee@acme.com", "ann.b.lee@acme.com", "info@acme.com"):
+        assert core.name_from_email(email) is None, email
+
+
+def test_a_nameless_crm_contact_with_a_work_mailbox_links_to_that_name_at_its_street_address():
+    # a HubSpot contact with only a work address (no name, no phone) and the shop account of the same
+    # person at the same street address: the mailbox spells the name, and a name at one street line links
+    shop = {"id": "1", "source": "shop", "first_name": "Ann", "last_name": "Lee", "email": "annlee77@gmail.com",
+            "street": "12 Oak St", **TOWN}
+    crm = {"id": "2", "source": "crm", "email": "ann.lee@acme-corp.com", "street": "12 Oak Street", **TOWN}
+    r = resolve([shop, crm])
+    assert linked(r, "shop|1", "crm|2")
+    (row,) = r.engine.rows(core.score_sql(core.Params()))
+    assert "first_name=exact" in row["explanation"] and "last_name=exact" in row["explanation"]
+
+
+def test_a_nameless_record_whose_mailbox_spells_a_relatives_name_is_not_linked_at_the_family_address():
+    home = {"street": "5 Eugenia St", **TOWN}
+    roberto = {"id": "1", "source": "shop", "first_name": "Roberto", "last_name": "Vega",
+               "email": "roberto.vega@gmail.com", **home}
+    maria = {"id": "2", "source": "pay", "email": "maria.vega@outlook.com", **home}
+    assert not linked(resolve([roberto, maria]), "shop|1", "pay|2")
