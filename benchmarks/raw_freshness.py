@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 
 from icefloe.config import Profile, StackSettings
+from icefloe.datagen.simulator import _event_loop_run
 from icefloe.drills import make_deliveries
 from icefloe.ingestion.settings import IngestionSettings
 
@@ -79,14 +80,6 @@ async def paced_send(url: str, deliveries, rate: float, concurrency: int = 64) -
     return acked
 
 
-def run_loop(coro):
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coro)
-    return uvloop.run(coro)
-
-
 def watch_visibility(profile: Profile, prefix: str, seen: dict[str, float], stop: threading.Event) -> None:
     """Poll snapshots; a delivery becomes visible at the commit time of the snapshot adding it."""
     from pyiceberg.catalog import load_catalog
@@ -135,7 +128,7 @@ def freshness(stack: StackSettings, rate: float, duration: float, interval: str)
         time.sleep(15)  # submitted: let it take its first checkpoint before the clock runs
         watcher.start()
         t0 = time.monotonic()
-        acked = run_loop(paced_send(profile.ingestion_url, deliveries, rate))
+        acked = _event_loop_run(paced_send(profile.ingestion_url, deliveries, rate))
         send_s = time.monotonic() - t0
         deadline = time.monotonic() + 120
         while len(seen) < len(acked) and time.monotonic() < deadline:
