@@ -48,6 +48,7 @@ from icefloe_spark import (
     ensure_watermarks,
     pause_point,
     read_watermarks,
+    side_by_side,
     table_columns,
     table_exists,
     write_watermarks,
@@ -127,10 +128,46 @@ def upstreams(model: Model, spark) -> list[str]:
     return list(dict.fromkeys(ups))
 
 
-def _cache(spark, view: str, query: str) -> None:
-    """`view` as the result of `query`, computed now and kept in memory (read several times)."""
-    spark.catalog.dropTempView(view)  # (DROP VIEW would go to the Iceberg catalog)
-    spark.sql(f"CACHE TABLE {view} AS {query}")
+#: views each session cached during its current run (uncached when the run ends: models of one
+#: level run side by side in sessions of one SparkContext, so clearing the whole cache would drop theirs)
+_CACHED: dict[int, list[str]] = {}
+
+
+def _cache(spark, view: str, query: str | None = None) -> None:
+    """`view` as the result of `query` (or as it is), computed now and kept in memory (read several times)."""
+    if query is not None:
+        spark.catalog.dropTempView(view)  # (DROP VIEW would go to the Iceberg catalog)
+        spark.sql(f"CACHE TABLE {view} AS {query}")
+    else:
+        spark.sql(f"CACHE TABLE {view}")
+    _CACHED.setdefault(id(spark), []).append(view)
+
+
+def _uncache(spark) -> None:
+    for view in reversed(_CACHED.pop(id(spark), [])):
+        spark.catalog.dropTempView(view)  # uncaches it too
+
+
+def levels(models) -> list[list[Model]]:
+    """`models` grouped so that each group's models read only tables of earlier groups (in order)."""
+    depth: dict[str, int] = {}
+    for m in MODELS:  # dependency order
+        depth[m.table] = 1 + max((depth[u] for u in m.upstream if u in depth), default=-1)
+    groups: dict[int, list[Model]] = {}
+    for m in models:
+        groups.setdefault(depth[m.table], []).append(m)
+    return [groups[d] for d in sorted(groups)]
+
+
+def run_all(spark, models, mode: str = "incremental", on_level=lambda models, seconds: None,
+            on_result=lambda result: None) -> list[dict]:
+    """Every model of `models`, level by level; the models of one level side by side."""
+    results = []
+    for group in levels(models):
+        t0 = time.monotonic()
+        results += side_by_side(spark, group, lambda session, model: run(session, model, mode), on_result)
+        on_level(group, round(time.monotonic() - t0, 2))
+    return results
 
 
 def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
@@ -189,7 +226,7 @@ def _entity_views(spark, incremental: bool) -> None:
     else:
         for suffix in ("", "__prev"):
             spark.sql(f"CREATE OR REPLACE TEMP VIEW entity_map{suffix} AS {EMAIL_ENTITY_MAP.format(s=suffix)}")
-    spark.sql("CACHE TABLE entity_map")
+    _cache(spark, "entity_map")
     if not incremental:
         return
     # source records whose entity changed (either side), and their entities before and after
@@ -199,6 +236,13 @@ def _entity_views(spark, incremental: bool) -> None:
 
 
 def run(spark, model: Model, mode: str = "incremental") -> dict:
+    try:
+        return _run(spark, model, mode)
+    finally:
+        _uncache(spark)
+
+
+def _run(spark, model: Model, mode: str) -> dict:
     sql = LayerSql.load(model.layer_dir, model.table.split(".")[1])
     spark.sql(sql.ddl)
     ensure_watermarks(spark)
@@ -221,7 +265,6 @@ def run(spark, model: Model, mode: str = "incremental") -> dict:
     if not full and all(marks.get(up) == snaps[up] for up in ups):
         log.info("%s: no upstream change", model.table)
         return result
-    spark.catalog.clearCache()  # the previous model's deltas
     for up in ups:
         _pin(spark, up, snaps[up], None if full else marks.get(up))
     if model.uses_entities:
@@ -280,11 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     from icefloe_spark import spark_session
 
     spark = spark_session("icefloe-layers")
-    for model in models:
-        t0 = time.monotonic()
-        result = run(spark, model, args.mode)
-        result["seconds"] = round(time.monotonic() - t0, 2)
-        print(f"ICEFLOE_RESULT {json.dumps(result)}")
+    run_all(spark, models, args.mode, on_result=lambda result: print(f"ICEFLOE_RESULT {json.dumps(result)}", flush=True))
     return 0
 
 

@@ -23,6 +23,9 @@ committed does the watermark advance (invariant 2): a crash in between re-proces
 Schema evolution: a column the SQL file declares but the table lacks is added with ALTER TABLE ADD
 COLUMN (metadata only); a payload field that the TRANSFORM neither reads nor lists under IGNORED is
 reported (log warning and `unexpected_fields` in the result), never a failure.
+
+Several tables are built side by side (ICEFLOE_BATCH_PARALLELISM, default 4), each in its own
+Spark session of the one SparkContext; each commits its write and then its watermark on its own.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import json
 import logging
 import re
 import sys
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from icefloe_spark import (
@@ -44,6 +47,7 @@ from icefloe_spark import (
     evolve_schema,
     pause_point,
     read_watermarks,
+    side_by_side,
     table_columns,
     table_exists,
     write_watermarks,
@@ -229,6 +233,13 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
     return result
 
 
+def run_all(spark, tables: list[str], mode: str = "incremental", start_date: str | None = None,
+            end_date: str | None = None, on_result: Callable[[dict], None] = lambda result: None) -> list[dict]:
+    """Build `tables`, several side by side (icefloe_spark.side_by_side)."""
+    return side_by_side(spark, tables, lambda session, table: run(session, table, mode, start_date, end_date),
+                        on_result)
+
+
 def _is_empty(spark, table: str) -> bool:
     return current_snapshot(spark, table) is None
 
@@ -252,12 +263,12 @@ def main(argv: list[str] | None = None) -> int:
 
     tables = sorted(TABLES) if args.all else args.table
     spark = spark_session(f"icefloe-staging-{'all' if args.all else '-'.join(tables)}")
-    for table in tables:
-        t0 = time.monotonic()
-        result = run(spark, table, args.mode, args.start_date, args.end_date)
-        result["seconds"] = round(time.monotonic() - t0, 2)
+
+    def emit(result: dict) -> None:
         log.info("done: %s", result)
-        print(f"ICEFLOE_RESULT {json.dumps(result)}")
+        print(f"ICEFLOE_RESULT {json.dumps(result)}", flush=True)
+
+    run_all(spark, tables, args.mode, args.start_date, args.end_date, on_result=emit)
     return 0
 
 

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from icefloe import emr
-from icefloe.pipeline import parse_results, run_batch
+from icefloe.pipeline import parse_results, run_batch, step_walls
 
 
 def test_result_lines_are_parsed_and_other_output_ignored():
@@ -21,6 +21,17 @@ def test_result_lines_are_parsed_and_other_output_ignored():
         {"step": "staging", "table": "staging.stg_shopify_orders", "rows_merged": 3},
         {"records": 10, "entities": 7, "reduction_ratio": 0.5},
     ]
+
+
+def test_a_step_whose_tables_ran_side_by_side_takes_its_wall_time_not_their_sum():
+    out = "\n".join([
+        'ICEFLOE_RESULT {"step": "staging", "table": "staging.stg_a", "seconds": 30.0}',
+        'ICEFLOE_RESULT {"step": "staging", "table": "staging.stg_b", "seconds": 25.0}',
+        'ICEFLOE_STEP {"step": "staging", "seconds": 31.5}',
+        "ICEFLOE_STEPS is not a step line",
+    ])
+    assert step_walls(out) == {"staging": 31.5}
+    assert step_walls("ICEFLOE_RESULT {}") == {}
 
 
 def test_an_unknown_mode_is_refused_before_any_job_starts():

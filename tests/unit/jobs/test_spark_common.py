@@ -58,3 +58,54 @@ def test_pause_point_gives_up_after_its_timeout_and_rejects_unknown_points(spark
         spark_common.pause_point("planned", env, timeout_s=0.2)
     with pytest.raises(ValueError, match="between_commits"):
         spark_common.pause_point("nowhere", {"ICEFLOE_TEST_PAUSE_AT": "nowhere"})
+
+
+class _Session:
+    """Stands in for a SparkSession: records its statements (side_by_side only creates the watermark
+    table and asks for new sessions)."""
+
+    def __init__(self):
+        self.statements = []
+
+    def sql(self, text):
+        self.statements.append(text)
+
+    def newSession(self):  # noqa: N802 - PySpark's name
+        return _Session()
+
+
+def test_side_by_side_builds_every_item_in_its_own_session_and_reports_each(spark_common):
+    import threading
+
+    spark, seen, both_running = _Session(), [], threading.Barrier(2, timeout=10)
+
+    def build(session, item):
+        both_running.wait()  # would time out if the items ran one after another
+        return {"item": item, "session": id(session)}
+
+    results = spark_common.side_by_side(spark, ["a", "b"], build, on_result=seen.append, workers=2)
+    assert sorted(r["item"] for r in results) == ["a", "b"] and len(seen) == 2
+    assert len({r["session"] for r in results} | {id(spark)}) == 3  # two new sessions, not the caller's
+    assert all(r["seconds"] >= 0 for r in results)
+    assert "incremental_watermarks" in spark.statements[0]  # created once, before the threads
+
+
+def test_side_by_side_finishes_the_other_items_before_raising_the_failure(spark_common):
+    done = []
+
+    def build(session, item):
+        if item == "bad":
+            raise RuntimeError("bad table")
+        done.append(item)
+        return {"item": item}
+
+    with pytest.raises(RuntimeError, match="bad table"):
+        spark_common.side_by_side(_Session(), ["bad", "x", "y", "z"], build, workers=2)
+    assert sorted(done) == ["x", "y", "z"]
+
+
+def test_parallelism_is_a_whole_number_from_the_environment(spark_common):
+    assert spark_common.parallelism({}) == 4
+    assert spark_common.parallelism({"ICEFLOE_BATCH_PARALLELISM": "1"}) == 1
+    with pytest.raises(SystemExit, match="ICEFLOE_BATCH_PARALLELISM"):
+        spark_common.parallelism({"ICEFLOE_BATCH_PARALLELISM": "0"})

@@ -42,3 +42,13 @@ def test_every_keyed_upstream_carries_an_audit_column(layers):
         assert re.search(r"^\s*(_staged_at|_built_at)\s+TIMESTAMP", ddl, re.M), table
         for key in layers.TABLE_KEYS[table]:
             assert re.search(rf"^\s*{key}\s+\w+", ddl, re.M), (table, key)
+
+
+def test_models_of_a_level_read_only_tables_of_earlier_levels(layers):
+    groups = layers.levels(layers.MODELS)
+    assert [sorted({m.table.split(".")[0] for m in g}) for g in groups] == [["core"], ["analytics"], ["marts"]]
+    built = set()
+    for group in groups:
+        assert all(u not in {m.table for m in group} for m in group for u in m.upstream)
+        assert all(u in built for m in group for u in m.upstream if u in layers.BY_NAME)
+        built |= {m.table for m in group}
