@@ -18,12 +18,14 @@ Iceberg answers from file statistics), their old versions are looked up by key, 
 vanished come from a key-only anti-join. The delta may hold rows whose values did not change (a
 rewritten row): harmless, those keys are recomputed to the same result. Upstreams without an audit
 column or a known key (`semantic.entity_index`) are compared whole (EXCEPT both ways). Each delta,
-the entity map and the changed keys are computed once per run (cached), not once per reference.
+the entity map and the changed keys are computed at most once per run (cached when first read: a
+delta no model's SQL reads costs nothing), not once per reference.
 
 An incremental run recomputes the TRANSFORM only for the changed keys and MERGEs the result:
 updated keys are updated, new keys inserted, keys that no longer produce a row deleted. So for any
 sequence of runs the table equals a full rebuild (invariant 4). The watermarks (one per upstream)
-advance in one commit after the MERGE has committed (invariant 2).
+advance only after the MERGE has committed (invariant 2), in one commit with those of the other
+models of the level.
 
 Entity ids: if `semantic.entity_index` (entity_id, source, source_id) exists, the view `entity_map`
 comes from it, and source records it does not hold (yet) fall back to exact matching on the
@@ -133,13 +135,15 @@ def upstreams(model: Model, spark) -> list[str]:
 _CACHED: dict[int, list[str]] = {}
 
 
-def _cache(spark, view: str, query: str | None = None) -> None:
-    """`view` as the result of `query` (or as it is), computed now and kept in memory (read several times)."""
+def _cache(spark, view: str, query: str | None = None, lazy: bool = False) -> None:
+    """`view` as the result of `query` (or as it is), kept in memory once computed (read several
+    times): now, or if `lazy` when first read (a delta no model's SQL reads is never computed)."""
+    when = "LAZY " if lazy else ""
     if query is not None:
         spark.catalog.dropTempView(view)  # (DROP VIEW would go to the Iceberg catalog)
-        spark.sql(f"CACHE TABLE {view} AS {query}")
+        spark.sql(f"CACHE {when}TABLE {view} AS {query}")
     else:
-        spark.sql(f"CACHE TABLE {view}")
+        spark.sql(f"CACHE {when}TABLE {view}")
     _CACHED.setdefault(id(spark), []).append(view)
 
 
@@ -195,14 +199,14 @@ def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
         _cache(spark, f"delta_{name}", f"""
             (SELECT {common} FROM {name} EXCEPT SELECT {common} FROM {name}__prev)
             UNION ALL
-            (SELECT {common} FROM {name}__prev EXCEPT SELECT {common} FROM {name})""")
+            (SELECT {common} FROM {name}__prev EXCEPT SELECT {common} FROM {name})""", lazy=True)
         return
     since = spark.sql(f"SELECT unix_micros(max({audit})) AS m FROM {name}__prev").first().m
     fresh = (f"SELECT * FROM {name} WHERE {audit} > timestamp_micros({since})" if since is not None
              else f"SELECT * FROM {name}")
     key_list = ", ".join(keys)
     on = " AND ".join(f"p.{k} <=> n.{k}" for k in keys)
-    _cache(spark, f"fresh_{name}", fresh)
+    _cache(spark, f"fresh_{name}", fresh, lazy=True)
     _cache(spark, f"delta_{name}", f"""
         SELECT {common} FROM fresh_{name}
         UNION ALL
@@ -210,7 +214,7 @@ def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
           SELECT {key_list} FROM fresh_{name}
           UNION ALL
           SELECT {", ".join(f"p.{k}" for k in keys)} FROM (SELECT {key_list} FROM {name}__prev) p
-          LEFT ANTI JOIN (SELECT {key_list} FROM {name}) n ON {on})""")
+          LEFT ANTI JOIN (SELECT {key_list} FROM {name}) n ON {on})""", lazy=True)
 
 
 def _entity_views(spark, incremental: bool) -> None:
@@ -232,7 +236,7 @@ def _entity_views(spark, incremental: bool) -> None:
     # source records whose entity changed (either side), and their entities before and after
     _cache(spark, "entity_map_delta", """
         (SELECT * FROM entity_map EXCEPT SELECT * FROM entity_map__prev)
-        UNION ALL (SELECT * FROM entity_map__prev EXCEPT SELECT * FROM entity_map)""")
+        UNION ALL (SELECT * FROM entity_map__prev EXCEPT SELECT * FROM entity_map)""", lazy=True)
 
 
 def run(spark, model: Model, mode: str = "incremental") -> dict:

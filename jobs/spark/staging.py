@@ -25,7 +25,8 @@ COLUMN (metadata only); a payload field that the TRANSFORM neither reads nor lis
 reported (log warning and `unexpected_fields` in the result), never a failure.
 
 Several tables are built side by side (ICEFLOE_BATCH_PARALLELISM, default 4), each in its own
-Spark session of the one SparkContext; each commits its write and then its watermark on its own.
+Spark session of the one SparkContext; each commits its write on its own, and their watermarks follow
+in one commit once all have finished.
 """
 
 from __future__ import annotations

@@ -109,3 +109,28 @@ def test_parallelism_is_a_whole_number_from_the_environment(spark_common):
     assert spark_common.parallelism({"ICEFLOE_BATCH_PARALLELISM": "1"}) == 1
     with pytest.raises(SystemExit, match="ICEFLOE_BATCH_PARALLELISM"):
         spark_common.parallelism({"ICEFLOE_BATCH_PARALLELISM": "0"})
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_side_by_side_commits_the_watermarks_of_a_group_once_after_its_writes(spark_common, workers):
+    spark, order = _Session(), []
+
+    def build(session, item):
+        order.append(f"write {item}")
+        if item == "bad":
+            raise RuntimeError("bad table")  # before its watermark: it must not advance
+        spark_common.write_watermarks(session, f"staging.{item}", {f"raw.{item}": 7, "raw.none": None}, 1)
+        order.append(f"watermark {item}")
+        return {"item": item}
+
+    with pytest.raises(RuntimeError, match="bad table"):
+        spark_common.side_by_side(spark, ["a", "b", "bad"] if workers > 1 else ["a", "b", "bad", "c"], build,
+                                  workers=workers)
+    merges = [s for s in spark.statements if s.lstrip().startswith("MERGE INTO")]
+    assert len(merges) == 1  # one commit for the group, made by the caller's session
+    assert "'staging.a', 'raw.a'" in merges[0] and "'staging.b', 'raw.b'" in merges[0]
+    assert "bad" not in merges[0] and "raw.none" not in merges[0]
+    assert "c" not in {o.split()[1] for o in order}  # one at a time stops at the first failure
+    assert spark_common._DEFERRED is None  # outside a group each write commits at once again
+    spark_common.write_watermarks(spark, "staging.z", {"raw.z": 8}, 1)
+    assert sum(s.lstrip().startswith("MERGE INTO") for s in spark.statements) == 2
