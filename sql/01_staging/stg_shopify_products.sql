@@ -71,4 +71,4 @@ FROM (
 
 -- ====  IGNORED  ==============================================================
 admin_graphql_api_id body_html template_suffix published_scope variants options images image
-variant_gids has_variants_that_requires_components category
+variant_gids has_variants_that_requires_components category media

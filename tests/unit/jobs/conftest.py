@@ -29,3 +29,13 @@ def runner():
 @pytest.fixture(scope="session")
 def spark_common():
     return load(PROJECT_ROOT / "jobs" / "spark" / "icefloe_spark.py", "icefloe_spark")
+
+
+@pytest.fixture(scope="session")
+def layers(spark_common):
+    return load(PROJECT_ROOT / "jobs" / "spark" / "layers.py", "icefloe_layers")
+
+
+@pytest.fixture(scope="session")
+def staging(spark_common):
+    return load(PROJECT_ROOT / "jobs" / "spark" / "staging.py", "icefloe_staging")

@@ -6,19 +6,6 @@ import pytest
 
 from icefloe import PROJECT_ROOT
 
-from conftest import load
-
-
-@pytest.fixture(scope="module")
-def layers():
-    load(PROJECT_ROOT / "jobs" / "spark" / "icefloe_spark.py", "icefloe_spark")
-    return load(PROJECT_ROOT / "jobs" / "spark" / "layers.py", "icefloe_layers")
-
-
-@pytest.fixture(scope="module")
-def staging():
-    load(PROJECT_ROOT / "jobs" / "spark" / "icefloe_spark.py", "icefloe_spark")
-    return load(PROJECT_ROOT / "jobs" / "spark" / "staging.py", "icefloe_staging")
 
 
 def test_staging_keys_are_the_staging_jobs_keys(layers, staging):
