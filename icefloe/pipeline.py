@@ -77,7 +77,11 @@ def parse_results(output: str) -> list[dict]:
         try:
             out.append(json.loads(text))
         except json.JSONDecodeError:
-            out.append(ast.literal_eval(text))
+            try:
+                out.append(ast.literal_eval(text))
+            except (ValueError, SyntaxError):
+                # a report, not data: the job's writes stand; say so rather than fail the whole run
+                log.warning("unreadable %s line in the job's output (skipped): %.300s", MARKER, text)
     return out
 
 
@@ -110,8 +114,7 @@ def run_batch(stack: StackSettings | None = None, progress: Progress | None = No
     t_all = time.monotonic()
 
     def on_line(line: str) -> None:
-        if line.startswith(MARKER + " "):
-            r = parse_results(line)[0]
+        for r in parse_results(line) if line.startswith(MARKER + " ") else []:
             say(r.get("step", "?"), f"{r.get('table')}: {_rows(r)} rows in {r.get('seconds', 0):.1f}s")
 
     say("batch", f"jobs/spark/batch.py {' '.join(args)}")

@@ -320,16 +320,20 @@ def side_by_side(spark, items: Sequence, build: Callable, on_result: Callable[[d
     Each item commits its write on its own; the watermarks of all of them follow in one commit when
     the group has finished (one commit instead of one per table: each costs about a second). One that
     fails leaves the others' work committed, watermarks included, and the first failure is raised
-    once all have finished. `on_result` gets each result, with its `seconds`, as it completes."""
+    once all have finished. `on_result` gets each result, with its `seconds`, as it completes (one call
+    at a time)."""
     global _DEFERRED
     workers = max(1, min(workers or parallelism(), len(items)))
     ensure_watermarks(spark)  # once, before any thread: they would race to create it
+
+    reporting = threading.Lock()
 
     def one(item) -> dict:
         t0 = time.monotonic()
         result = build(spark if workers == 1 else spark.newSession(), item)
         result["seconds"] = round(time.monotonic() - t0, 2)
-        on_result(result)
+        with reporting:  # one at a time: two threads' printed result lines would interleave
+            on_result(result)
         return result
 
     results, errors = [], []

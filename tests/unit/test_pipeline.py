@@ -53,3 +53,10 @@ def test_emr_artifacts_are_laid_out_as_on_s3_with_sql_and_conf_in_the_archive(tm
 def test_upload_refuses_a_uri_that_is_not_s3(tmp_path):
     with pytest.raises(ValueError, match="s3://bucket"):
         emr.upload(None, "https://bucket/prefix", tmp_path)
+
+
+def test_an_unreadable_result_line_is_skipped_with_a_warning_not_a_crash(caplog):
+    bad = 'ICEFLOE_RESULT {"step": "staging", "snapshot": 27ICEFLOE_RESULT {"step": "core"}'  # interleaved
+    out = "\n".join([bad, 'ICEFLOE_RESULT {"step": "core", "table": "core.orders"}'])
+    assert parse_results(out) == [{"step": "core", "table": "core.orders"}]
+    assert "unreadable ICEFLOE_RESULT line" in caplog.text

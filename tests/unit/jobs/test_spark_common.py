@@ -134,3 +134,25 @@ def test_side_by_side_commits_the_watermarks_of_a_group_once_after_its_writes(sp
     assert spark_common._DEFERRED is None  # outside a group each write commits at once again
     spark_common.write_watermarks(spark, "staging.z", {"raw.z": 8}, 1)
     assert sum(s.lstrip().startswith("MERGE INTO") for s in spark.statements) == 2
+
+
+def test_side_by_side_reports_one_result_at_a_time(spark_common):
+    """The callbacks print `ICEFLOE_RESULT` lines: two at once would interleave into one bad line."""
+    import threading
+    import time
+
+    inside, overlaps, ready = [], [], threading.Barrier(4, timeout=10)
+
+    def build(session, item):
+        ready.wait()  # all four finish together
+        return {"item": item}
+
+    def on_result(result):
+        if inside:
+            overlaps.append(result["item"])
+        inside.append(1)
+        time.sleep(0.05)
+        inside.pop()
+
+    spark_common.side_by_side(_Session(), ["a", "b", "c", "d"], build, on_result=on_result, workers=4)
+    assert overlaps == []
