@@ -13,23 +13,23 @@ entity ids).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
+
+from icefloe_spark import emit
 
 log = logging.getLogger("icefloe.spark.batch")
 STEP_MARKER = "ICEFLOE_STEP"  # a step's wall time, when its tables ran side by side
 
 
 def _emit(step: str, result: dict, seconds: float) -> None:
-    print(f"ICEFLOE_RESULT {json.dumps({'step': step, **result, 'seconds': round(seconds, 2)}, default=str)}",
-          flush=True)
+    emit("ICEFLOE_RESULT", {"step": step, **result, "seconds": round(seconds, 2)})
 
 
 def _step_wall(step: str, seconds: float) -> None:
     """A step's tables ran side by side: its time is its wall time, not the sum of theirs."""
-    print(f"{STEP_MARKER} {json.dumps({'step': step, 'seconds': round(seconds, 2)})}", flush=True)
+    emit(STEP_MARKER, {"step": step, "seconds": round(seconds, 2)})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,9 +7,11 @@ It deliberately imports nothing from the `icefloe` package (that lives in anothe
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -166,6 +168,19 @@ def _split_sections(text: str):
 PAUSE_POINTS = ("planned", "between_commits")
 
 
+_OUTPUT_LOCK = threading.Lock()
+
+
+def emit(marker: str, payload) -> None:
+    """`<marker> <json>` on stdout in one write: the launcher reads these lines from a pipe that the
+    log lines of other threads (and the JVM's) share, and `print` writes the newline separately, so a
+    log line could land in the middle and make the result unreadable."""
+    line = f"{marker} {json.dumps(payload, default=str)}\n"
+    with _OUTPUT_LOCK:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
 def pause_point(name: str, env: dict[str, str] | None = None, timeout_s: float = 600) -> None:
     """Let a test act at a named point of a run: a no-op unless ICEFLOE_TEST_PAUSE_AT names this point.
 
@@ -184,7 +199,9 @@ def pause_point(name: str, env: dict[str, str] | None = None, timeout_s: float =
     folder = Path(env.get("ICEFLOE_TEST_PAUSE_DIR") or ".")
     resume = folder / f"resume-{name}"
     (folder / f"paused-{name}").touch()
-    print(f"ICEFLOE_PAUSED {name}", flush=True)
+    with _OUTPUT_LOCK:
+        sys.stdout.write(f"ICEFLOE_PAUSED {name}\n")
+        sys.stdout.flush()
     log.warning("paused at %s until %s exists", name, resume)
     deadline = time.monotonic() + timeout_s
     while not resume.exists():

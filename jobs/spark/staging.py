@@ -32,7 +32,6 @@ in one commit once all have finished.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import re
 import sys
@@ -44,6 +43,7 @@ from icefloe_spark import (
     LayerSql,
     current_ancestors,
     current_snapshot,
+    emit,
     ensure_watermarks,
     evolve_schema,
     pause_point,
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def emit(result: dict) -> None:
         log.info("done: %s", result)
-        print(f"ICEFLOE_RESULT {json.dumps(result)}", flush=True)
+        emit("ICEFLOE_RESULT", result)
 
     run_all(spark, tables, args.mode, args.start_date, args.end_date, on_result=emit)
     return 0
