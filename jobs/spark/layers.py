@@ -30,13 +30,14 @@ models of the level.
 Entity ids: if `semantic.entity_index` (entity_id, source, source_id) exists, the view `entity_map`
 comes from it, and source records it does not hold (yet) fall back to exact matching on the
 normalised email (entity_id = hash of the email); without the index the email match stands in for
-all, see sql/03_core/README.md.
+all, see sql/03_core/README.md. The models of one level that use entities (core's three) share one
+`entity_map` and `entity_map_delta`, computed once before they start (global temporary views, pinned
+at the same snapshots the models then read), when their watermarks agree.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -47,6 +48,7 @@ from icefloe_spark import (
     LayerSql,
     current_ancestors,
     current_snapshot,
+    emit,
     ensure_watermarks,
     pause_point,
     read_watermarks,
@@ -169,9 +171,50 @@ def run_all(spark, models, mode: str = "incremental", on_level=lambda models, se
     results = []
     for group in levels(models):
         t0 = time.monotonic()
-        results += side_by_side(spark, group, lambda session, model: run(session, model, mode), on_result)
+        # the shared views live in a session of their own: each model's run drops the views it
+        # cached in its session (the caller's own when they run one at a time)
+        owner = spark.newSession()
+        shared = _share_entity_views(owner, group) if mode == "incremental" else None
+        try:
+            results += side_by_side(spark, group, lambda session, model: run(session, model, mode, shared),
+                                    on_result)
+        finally:
+            if shared is not None:
+                for name in SHARED_VIEWS.values():
+                    owner.catalog.dropGlobalTempView(name)
+            _uncache(owner)
         on_level(group, round(time.monotonic() - t0, 2))
     return results
+
+
+#: the entity views the models of a level share (global temporary views, cached once)
+SHARED_VIEWS = {"entity_map": "icefloe_entity_map", "entity_map_delta": "icefloe_entity_map_delta"}
+
+
+def _share_entity_views(spark, group) -> dict[str, int] | None:
+    """`entity_map` and `entity_map_delta` computed once for every model of `group` that uses them
+    (core's three would each compute the same), when their watermarks agree on every entity
+    upstream; returns the snapshots they are pinned at (the models pin the same), else None."""
+    users = [m for m in group if m.uses_entities]
+    if len(users) < 2:
+        return None
+    ups = [up for up in upstreams(users[0], spark) if up in (*ENTITY_SOURCES, ENTITY_INDEX)]
+    if not all(table_exists(spark, up) for up in ups):
+        return None  # each model says which is missing
+    marks = [read_watermarks(spark, m.table) for m in users]
+    prev = {up: marks[0].get(up) for up in ups}
+    if any(v is None for v in prev.values()) or any(m.get(up) != prev[up] for m in marks for up in ups):
+        return None  # a model rebuilds in full, or they cover different snapshots: each on its own
+    snaps = {up: current_snapshot(spark, up) for up in ups}
+    if any(prev[up] not in current_ancestors(spark, up) for up in ups):
+        return None
+    for up in ups:
+        _pin(spark, up, snaps[up], prev[up])
+    _entity_views(spark, incremental=True)
+    for view, shared in SHARED_VIEWS.items():
+        spark.table(view).createOrReplaceGlobalTempView(shared)
+    log.info("entity map shared by %s", ", ".join(m.table for m in users))
+    return snaps
 
 
 def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
@@ -239,14 +282,16 @@ def _entity_views(spark, incremental: bool) -> None:
         UNION ALL (SELECT * FROM entity_map__prev EXCEPT SELECT * FROM entity_map)""", lazy=True)
 
 
-def run(spark, model: Model, mode: str = "incremental") -> dict:
+def run(spark, model: Model, mode: str = "incremental", shared: dict[str, int] | None = None) -> dict:
+    """Build `model`; `shared`: the level's entity views exist (_share_entity_views), pinned at these
+    snapshots."""
     try:
-        return _run(spark, model, mode)
+        return _run(spark, model, mode, shared if model.uses_entities else None)
     finally:
         _uncache(spark)
 
 
-def _run(spark, model: Model, mode: str) -> dict:
+def _run(spark, model: Model, mode: str, shared: dict[str, int] | None) -> dict:
     sql = LayerSql.load(model.layer_dir, model.table.split(".")[1])
     spark.sql(sql.ddl)
     ensure_watermarks(spark)
@@ -255,7 +300,7 @@ def _run(spark, model: Model, mode: str) -> dict:
         if not table_exists(spark, up):
             raise SystemExit(f"{model.table} needs {up}, which does not exist: run the jobs above it first "
                              f"(staging.py --all, then layers.py in order)")
-    snaps = {up: current_snapshot(spark, up) for up in ups}
+    snaps = {up: shared[up] if shared and up in shared else current_snapshot(spark, up) for up in ups}
     pause_point("planned")
     marks = read_watermarks(spark, model.table)
     lost = [up for up in ups if up in marks and marks[up] not in current_ancestors(spark, up)]
@@ -272,7 +317,11 @@ def _run(spark, model: Model, mode: str) -> dict:
     for up in ups:
         _pin(spark, up, snaps[up], None if full else marks.get(up))
     if model.uses_entities:
-        _entity_views(spark, incremental=not full)
+        if shared:  # the same views every model of the level would compute, computed once
+            for view, name in SHARED_VIEWS.items():
+                spark.sql(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM global_temp.{name}")
+        else:
+            _entity_views(spark, incremental=not full)
     columns = [c for c, _ in table_columns(spark, model.table)]
     col_list = ", ".join(columns)
     spark.sql(f"CREATE OR REPLACE TEMP VIEW model_all AS {sql.transform}")
@@ -327,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     from icefloe_spark import spark_session
 
     spark = spark_session("icefloe-layers")
-    run_all(spark, models, args.mode, on_result=lambda result: print(f"ICEFLOE_RESULT {json.dumps(result)}", flush=True))
+    run_all(spark, models, args.mode, on_result=lambda result: emit("ICEFLOE_RESULT", result))
     return 0
 
 

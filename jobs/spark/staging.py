@@ -265,11 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     tables = sorted(TABLES) if args.all else args.table
     spark = spark_session(f"icefloe-staging-{'all' if args.all else '-'.join(tables)}")
 
-    def emit(result: dict) -> None:
+    def report(result: dict) -> None:
         log.info("done: %s", result)
         emit("ICEFLOE_RESULT", result)
 
-    run_all(spark, tables, args.mode, args.start_date, args.end_date, on_result=emit)
+    run_all(spark, tables, args.mode, args.start_date, args.end_date, on_result=report)
     return 0
 
 
