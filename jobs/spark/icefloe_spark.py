@@ -175,9 +175,12 @@ def emit(marker: str, payload) -> None:
     """`<marker> <json>` on stdout in one write: the launcher reads these lines from a pipe that the
     log lines of other threads (and the JVM's) share, and `print` writes the newline separately, so a
     log line could land in the middle and make the result unreadable."""
-    line = f"{marker} {json.dumps(payload, default=str)}\n"
+    _write_line(f"{marker} {json.dumps(payload, default=str)}")
+
+
+def _write_line(text: str) -> None:
     with _OUTPUT_LOCK:
-        sys.stdout.write(line)
+        sys.stdout.write(text + "\n")
         sys.stdout.flush()
 
 
@@ -199,9 +202,7 @@ def pause_point(name: str, env: dict[str, str] | None = None, timeout_s: float =
     folder = Path(env.get("ICEFLOE_TEST_PAUSE_DIR") or ".")
     resume = folder / f"resume-{name}"
     (folder / f"paused-{name}").touch()
-    with _OUTPUT_LOCK:
-        sys.stdout.write(f"ICEFLOE_PAUSED {name}\n")
-        sys.stdout.flush()
+    _write_line(f"ICEFLOE_PAUSED {name}")
     log.warning("paused at %s until %s exists", name, resume)
     deadline = time.monotonic() + timeout_s
     while not resume.exists():

@@ -171,18 +171,15 @@ def run_all(spark, models, mode: str = "incremental", on_level=lambda models, se
     results = []
     for group in levels(models):
         t0 = time.monotonic()
-        # the shared views live in a session of their own: each model's run drops the views it
-        # cached in its session (the caller's own when they run one at a time)
-        owner = spark.newSession()
-        shared = _share_entity_views(owner, group) if mode == "incremental" else None
+        owner, shared = _share_entity_views(spark, group) if mode == "incremental" else (None, None)
         try:
             results += side_by_side(spark, group, lambda session, model: run(session, model, mode, shared),
                                     on_result)
         finally:
-            if shared is not None:
+            if owner is not None:
                 for name in SHARED_VIEWS.values():
                     owner.catalog.dropGlobalTempView(name)
-            _uncache(owner)
+                _uncache(owner)
         on_level(group, round(time.monotonic() - t0, 2))
     return results
 
@@ -191,30 +188,34 @@ def run_all(spark, models, mode: str = "incremental", on_level=lambda models, se
 SHARED_VIEWS = {"entity_map": "icefloe_entity_map", "entity_map_delta": "icefloe_entity_map_delta"}
 
 
-def _share_entity_views(spark, group) -> dict[str, int] | None:
+def _share_entity_views(spark, group) -> tuple[object, dict[str, int]] | tuple[None, None]:
     """`entity_map` and `entity_map_delta` computed once for every model of `group` that uses them
     (core's three would each compute the same), when their watermarks agree on every entity
-    upstream; returns the snapshots they are pinned at (the models pin the same), else None."""
+    upstream; returns the session holding them (one of their own: each model's run drops the views
+    it cached in its session, the caller's own when they run one at a time) and the snapshots they
+    are pinned at (the models pin the same), else (None, None)."""
+    none = (None, None)
     users = [m for m in group if m.uses_entities]
     if len(users) < 2:
-        return None
+        return none
     ups = [up for up in upstreams(users[0], spark) if up in (*ENTITY_SOURCES, ENTITY_INDEX)]
     if not all(table_exists(spark, up) for up in ups):
-        return None  # each model says which is missing
+        return none  # each model says which is missing
     marks = [read_watermarks(spark, m.table) for m in users]
     prev = {up: marks[0].get(up) for up in ups}
     if any(v is None for v in prev.values()) or any(m.get(up) != prev[up] for m in marks for up in ups):
-        return None  # a model rebuilds in full, or they cover different snapshots: each on its own
+        return none  # a model rebuilds in full, or they cover different snapshots: each on its own
     snaps = {up: current_snapshot(spark, up) for up in ups}
     if any(prev[up] not in current_ancestors(spark, up) for up in ups):
-        return None
+        return none
+    owner = spark.newSession()
     for up in ups:
-        _pin(spark, up, snaps[up], prev[up])
-    _entity_views(spark, incremental=True)
+        _pin(owner, up, snaps[up], prev[up])
+    _entity_views(owner, incremental=True)
     for view, shared in SHARED_VIEWS.items():
-        spark.table(view).createOrReplaceGlobalTempView(shared)
+        owner.table(view).createOrReplaceGlobalTempView(shared)
     log.info("entity map shared by %s", ", ".join(m.table for m in users))
-    return snaps
+    return owner, snaps
 
 
 def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
