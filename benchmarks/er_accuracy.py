@@ -88,7 +88,7 @@ def run_icefloe(csv: Path, mapping: str, truth: set[tuple[str, str]]) -> dict:
                    "wall_seconds": round(wall, 2), "entities": summary["entities"],
                    "largest_entity": summary["largest_entity"],
                    "pairs_per_second": round(blocked["n"] / wall)})
-    fn = sorted(truth - predicted)[:3]
+    fn = sorted(truth - predicted)[:8]
     result["examples_missed"] = [list(p) for p in fn]
     return result
 

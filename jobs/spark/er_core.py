@@ -465,7 +465,8 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
       birth) agrees stays below `namesake_max_probability` when its first names do not agree (only
       household evidence is left) or when, without a shared street line or house number, an
       identity key or street line conflicts (same name, same town, another mailbox, phone or street
-      address).
+      address), or when, at one dwelling, the first names are only alike (`fuzzy`) while a mailbox or
+      phone conflicts (relatives: Mark and Mary).
     """
     terms, area, line, why = [], [], [], []
     for comp, levels in params.levels.items():
@@ -497,7 +498,12 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
                 "OR dob = 'different' OR street = 'different' OR address_2 = 'different', false)")
     # no identity key agrees and: nothing names the person (a surname, an address, a shared mailbox are
     # a household's), or only a name and a town agree while an identity key or street line conflicts
-    guarded = f"(NOT {identity} AND (NOT {person} OR (NOT {dwelling} AND {conflict})))"
+    # or, at one dwelling, the first names are only alike (Mark and Mary, Brittany and Brittney) while
+    # a contact key conflicts: each member of a household has a mailbox and a phone of their own,
+    # whereas a date of birth or an id number that alone differs is as often mistyped
+    contact_conflict = "coalesce(email = 'different' OR phone = 'different', false)"
+    relative = f"(coalesce(first_name = 'fuzzy', false) AND {dwelling} AND {contact_conflict})"
+    guarded = f"(NOT {identity} AND (NOT {person} OR (NOT {dwelling} AND {conflict}) OR {relative}))"
     guard = math.log2(params.namesake_max_probability / (1 - params.namesake_max_probability))
     free = f"{params.prior_weight:.6f} + " + " + ".join(terms) + f" + {family}"
     weight = f"(CASE WHEN {guarded} THEN least({free}, {guard:.6f}) ELSE {free} END)"
