@@ -65,7 +65,7 @@ def reset(catalog) -> None:
     from icefloe.er_truth import PERSON_TABLES
 
     names = [f"raw.{t}" for t in PERSON_TABLES] + [f"staging.stg_{t}" for t in PERSON_TABLES]
-    names += [f"semantic.{t}" for t in SEMANTIC] + ["metadata.incremental_watermarks"]
+    names += [f"semantic.{t}" for t in SEMANTIC] + ["metadata.incremental_watermarks", "metadata.er_input_hashes"]
     for name in names:
         if catalog.table_exists(name):
             catalog.purge_table(name)

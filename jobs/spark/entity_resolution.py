@@ -8,9 +8,10 @@ The method is `er_core.py` beside this file plus `sql/02_semantic/er_method.sql`
 `icefloe resolve` runs on DuckDB. This file only adapts Spark to `er_core.Engine` and moves data
 between the staging tables, the semantic tables and the method's temporary views.
 
-Incremental (default): the sources' current records are normalised and hashed; records that are new
-or whose hash changed are blocked against `semantic.blocking_index`, and only the links and clusters
-they can affect are recomputed (er_core.run). Entity ids stay stable; merged ids go to
+Incremental (default): the sources' current records are hashed as they are (`metadata.er_input_hashes`
+holds the hash of each record in the index); only those whose input is new or different are
+normalised, and those whose normalised keys changed are blocked against `semantic.blocking_index`;
+only the links and clusters they can affect are recomputed (er_core.run). Entity ids stay stable; merged ids go to
 `semantic.entity_aliases`. `--mode full` recomputes everything from the sources (new ids).
 
 The file mode runs the same method on a CSV/Parquet file with Spark in local mode: a second engine
@@ -20,6 +21,7 @@ for the same input, so the tests can check both engines give the same entities.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
@@ -155,6 +157,30 @@ def ensure_tables(spark) -> None:
     spark.sql("CREATE NAMESPACE IF NOT EXISTS semantic")
     for t in TABLES:
         spark.sql(LayerSql.load("02_semantic", t).ddl)
+    spark.sql("CREATE NAMESPACE IF NOT EXISTS metadata")
+    spark.sql(LayerSql.load("metadata", "er_input_hashes").ddl)
+
+
+def input_hashes(engine: SparkEngine, phone_region: str) -> None:
+    """`er_raw_keyed`: `er_raw` with each record's key (`<source>|<id>`, the rid normalisation gives a
+    plain id) and a hash of its input fields, the phone region and the normalising code (er_core.py):
+    a record whose hash is unchanged normalises to what the index holds, so it is not normalised again.
+    A key that is not the record's rid only costs a normalisation on every run."""
+    code = hashlib.sha256(Path(er_core.__file__).read_bytes()).hexdigest()
+    fields = ", ".join(f"coalesce({f}, chr(0))" for f in er_core.INPUT_FIELDS)
+    engine.materialise("er_raw_keyed", f"""
+        SELECT *, concat(lower(trim(source)), '|', trim(id)) AS _key,
+               sha2(concat_ws(chr(31), '{code}', '{phone_region}', {fields}), 256) AS _input_hash
+        FROM er_raw""")
+
+
+def changed_input(spark) -> None:
+    """`er_todo`: the records to normalise — new, changed since their hash was stored, or not in the index."""
+    fields = ", ".join(f"r.{f}" for f in er_core.INPUT_FIELDS)
+    spark.sql(f"""CREATE OR REPLACE TEMP VIEW er_todo AS SELECT {fields} FROM er_raw_keyed r
+        LEFT JOIN metadata.er_input_hashes h ON h.rid = r._key AND h.input_hash = r._input_hash
+        LEFT JOIN (SELECT rid FROM semantic.entity_index) e ON e.rid = r._key
+        WHERE h.rid IS NULL OR e.rid IS NULL""")
 
 
 def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
@@ -167,9 +193,15 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     if source_view(spark, doc) == 0:
         log.warning("entity resolution: none of the sources in %s exists; nothing to do", sources)
         return {"records": 0}
-    engine.normalise("er_raw", "er_norm", _normaliser(doc.get("phone_region", "US")))
-    _dedupe_input(engine)
+    region = doc.get("phone_region", "US")
+    input_hashes(engine, region)
     first = mode == "full" or spark.sql("SELECT 1 FROM semantic.entity_index LIMIT 1").count() == 0
+    if not first:
+        changed_input(spark)
+    engine.normalise("er_raw_keyed" if first else "er_todo", "er_norm", _normaliser(region))
+    _dedupe_input(engine)
+    normalised = engine.rows("SELECT count(*) AS n FROM er_input")[0]["n"]
+    log.info("entity resolution: %d records normalised (new or changed input)", normalised)
     if not first:
         cols = ", ".join(er_core.NORMALISED + er_core.STATE_EXTRA + ("first_seen_at", "updated_at"))
         spark.sql(f"CREATE OR REPLACE TEMP VIEW er_state_records AS SELECT {cols} FROM semantic.entity_index")
@@ -194,8 +226,12 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
                   "r.source_id, b.rid FROM er_blocking b JOIN er_records r ON r.rid = b.rid")
         spark.sql("INSERT OVERWRITE semantic.entity_aliases SELECT alias_id, entity_id, merged_at FROM er_aliases")
         spark.sql("INSERT OVERWRITE semantic.entity_index SELECT * FROM er_records")
+    if normalised:
+        # after the index: a hash stored names a record the index holds as normalised from that input
+        spark.sql("INSERT OVERWRITE metadata.er_input_hashes SELECT r._key, r._input_hash FROM er_raw_keyed r "
+                  "JOIN er_records e ON e.rid = r._key")
     stats = {"run_id": run_id, "mode": "full" if first else "incremental", "records": result.records,
-             "changed_records": result.changed, "candidate_pairs": result.candidate_pairs,
+             "normalised_records": normalised, "changed_records": result.changed, "candidate_pairs": result.candidate_pairs,
              "reduction_ratio": result.reduction_ratio, "matches": result.links_scored_above,
              "links_total": result.links_total, "clusters_recomputed": result.clusters_recomputed,
              "entities": result.entities, "largest_cluster": result.largest_entity,

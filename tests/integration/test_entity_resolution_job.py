@@ -72,6 +72,7 @@ def test_the_job_resolves_staging_people_incrementally_with_stable_ids(stack, tm
     second = json.loads(result_line(run_spark("entity_resolution", ["--sources", str(conf)],
                                                     stack.settings), "ICEFLOE_RESULT"))
     assert second["mode"] == "incremental" and second["changed_records"] == 1
+    assert second["normalised_records"] == 1, "only the new record's input is new: the others are not normalised again"
     ent = entity_index(catalog)
     assert ent["crm|1"] == ent["crm|2"] == anna
     assert ent["crm|3"] == ent["crm|5"] == ent["crm|4"]
@@ -86,3 +87,14 @@ def test_the_job_resolves_staging_people_incrementally_with_stable_ids(stack, tm
     assert any("email=exact" in x["explanation"] for x in links)
     blocking = catalog.load_table("semantic.blocking_index").scan().to_arrow()
     assert set(blocking["blocking_type"].to_pylist()) >= {"email", "name", "phone"}
+
+    # Bruno's phone written another way: new input (normalised again), the same keys (nothing re-resolved);
+    # then a run with no new input normalises nothing, so the hashes of the run before were stored
+    rows[3]["tel"] = "617.555.0100"
+    people_table(catalog, [*rows, {"pid": "5", "fname": "Bruno", "lname": "Costa", "mail": "bruno@costa.pt",
+                                   "tel": "(617) 555-0100"}])
+    for normalised in (1, 0):
+        run = json.loads(result_line(run_spark("entity_resolution", ["--sources", str(conf)], stack.settings),
+                                     "ICEFLOE_RESULT"))
+        assert (run["normalised_records"], run["changed_records"]) == (normalised, 0)
+    assert entity_index(catalog) == ent
