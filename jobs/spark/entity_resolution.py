@@ -162,14 +162,14 @@ def ensure_tables(spark) -> None:
 
 
 def input_hashes(engine: SparkEngine, phone_region: str) -> None:
-    """`er_raw_keyed`: `er_raw` with each record's key (`<source>|<id>`, the rid normalisation gives a
-    plain id) and a hash of its input fields, the phone region and the normalising code (er_core.py):
+    """`er_raw_keyed`: `er_raw` with each record's key (`<source>|<id>`, the source folded as
+    `er_core.fold` does: the rid normalisation gives a plain id) and a hash of its input fields, the phone region and the normalising code (er_core.py):
     a record whose hash is unchanged normalises to what the index holds, so it is not normalised again.
     A key that is not the record's rid only costs a normalisation on every run."""
     code = hashlib.sha256(Path(er_core.__file__).read_bytes()).hexdigest()
     fields = ", ".join(f"coalesce({f}, chr(0))" for f in er_core.INPUT_FIELDS)
     engine.materialise("er_raw_keyed", f"""
-        SELECT *, concat(lower(trim(source)), '|', trim(id)) AS _key,
+        SELECT *, concat(trim(regexp_replace(lower(source), '[^0-9a-z]+', ' ')), '|', trim(id)) AS _key,
                sha2(concat_ws(chr(31), '{code}', '{phone_region}', {fields}), 256) AS _input_hash
         FROM er_raw""")
 
