@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 SOURCES = """
 phone_region: US
 sources:
-  - source: crm
+  - source: crm_app  # folded into the record ids as "crm app"
     table: staging.er_test_people
     columns: {id: pid, first_name: fname, last_name: lname, email: mail, phone: tel, postcode: zip}
     order_by: updated
@@ -63,8 +63,8 @@ def test_the_job_resolves_staging_people_incrementally_with_stable_ids(stack, tm
     stats = json.loads(result_line(first, "ICEFLOE_RESULT"))
     assert stats["mode"] == "full" and stats["records"] == 4
     ent = entity_index(catalog)
-    assert ent["crm|1"] == ent["crm|2"] and ent["crm|3"] != ent["crm|4"]
-    anna, bruno = ent["crm|1"], ent["crm|3"]
+    assert ent["crm app|1"] == ent["crm app|2"] and ent["crm app|3"] != ent["crm app|4"]
+    anna, bruno = ent["crm app|1"], ent["crm app|3"]
 
     # a new record carries Bruno's email and phone: it joins Bruno and bridges his two records
     people_table(catalog, [*rows, {"pid": "5", "fname": "Bruno", "lname": "Costa", "mail": "bruno@costa.pt",
@@ -74,10 +74,10 @@ def test_the_job_resolves_staging_people_incrementally_with_stable_ids(stack, tm
     assert second["mode"] == "incremental" and second["changed_records"] == 1
     assert second["normalised_records"] == 1, "only the new record's input is new: the others are not normalised again"
     ent = entity_index(catalog)
-    assert ent["crm|1"] == ent["crm|2"] == anna
-    assert ent["crm|3"] == ent["crm|5"] == ent["crm|4"]
+    assert ent["crm app|1"] == ent["crm app|2"] == anna
+    assert ent["crm app|3"] == ent["crm app|5"] == ent["crm app|4"]
     aliases = catalog.load_table("semantic.entity_aliases").scan().to_arrow().to_pylist()
-    survivor = ent["crm|3"]
+    survivor = ent["crm app|3"]
     assert survivor == bruno or {"alias_id": bruno, "entity_id": survivor} in [
         {k: a[k] for k in ("alias_id", "entity_id")} for a in aliases]
     runs = {r["run_id"]: r["mode"] for r in
