@@ -183,6 +183,20 @@ def changed_input(spark) -> None:
         WHERE h.rid IS NULL OR e.rid IS NULL""")
 
 
+def unchanged_result(spark) -> er_core.RunResult:
+    """No input is new or changed: the state stands as it is; its figures, without running the method."""
+    t0 = time.monotonic()
+    index = spark.sql("""SELECT coalesce(sum(n), 0) AS records, count(*) AS entities, coalesce(max(n), 0) AS largest
+                         FROM (SELECT entity_id, count(*) AS n FROM semantic.entity_index GROUP BY entity_id) t""").first()
+    links = spark.sql("SELECT count(*) AS n FROM semantic.entity_links").first()["n"]
+    log.info("entity resolution: no new or changed input; %d records in %d entities unchanged",
+             index["records"], index["entities"])
+    return er_core.RunResult(records=index["records"], changed=0, candidate_pairs=0, links_scored_above=0,
+                             links_total=links, clusters_recomputed=0, entities=index["entities"],
+                             largest_entity=index["largest"], split_clusters=0, merges=0,
+                             seconds=round(time.monotonic() - t0, 3), phases={})
+
+
 def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     from icefloe_spark import spark_session
 
@@ -214,7 +228,10 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     params = er_core.Params()
     run_id = uuid.uuid4().hex[:12]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    result = er_core.run(engine, params, run_id=run_id, now=now, first_run=first)
+    if first or normalised:
+        result = er_core.run(engine, params, run_id=run_id, now=now, first_run=first)
+    else:
+        result = unchanged_result(spark)
     if result.changed == 0 and not first:
         log.info("entity resolution: no new or changed records")
     else:
