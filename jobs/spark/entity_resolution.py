@@ -10,9 +10,10 @@ between the staging tables, the semantic tables and the method's temporary views
 
 Incremental (default): the sources' current records are hashed as they are (`metadata.er_input_hashes`
 holds the hash of each record in the index); only those whose input is new or different are
-normalised, and those whose normalised keys changed are blocked against `semantic.blocking_index`;
-only the links and clusters they can affect are recomputed (er_core.run). Entity ids stay stable; merged ids go to
-`semantic.entity_aliases`. `--mode full` recomputes everything from the sources (new ids).
+normalised (none: the method is not run), and those whose normalised keys changed are blocked
+against `semantic.blocking_index`; only the links and clusters they can affect are recomputed
+(er_core.run). Entity ids stay stable; merged ids go to `semantic.entity_aliases`. `--mode full`
+recomputes everything from the sources (new ids).
 
 The file mode runs the same method on a CSV/Parquet file with Spark in local mode: a second engine
 for the same input, so the tests can check both engines give the same entities.
@@ -161,15 +162,18 @@ def ensure_tables(spark) -> None:
     spark.sql(LayerSql.load("metadata", "er_input_hashes").ddl)
 
 
-def input_hashes(engine: SparkEngine, phone_region: str) -> None:
-    """`er_raw_keyed`: `er_raw` with each record's key (`<source>|<id>`, the source folded as
-    `er_core.fold` does: the rid normalisation gives a plain id) and a hash of its input fields, the phone region and the normalising code (er_core.py):
-    a record whose hash is unchanged normalises to what the index holds, so it is not normalised again.
-    A key that is not the record's rid only costs a normalisation on every run."""
+def input_hashes(engine: SparkEngine, sources: list[str], phone_region: str) -> None:
+    """`er_raw_keyed`: `er_raw` with each record's key (`<source>|<id>` with the source folded by
+    `er_core.fold`: the rid normalisation gives a plain id) and a hash of its input fields, the phone
+    region and the normalising code (er_core.py). A record whose hash is unchanged normalises to what
+    the index holds, so it is not normalised again; a key that is not the record's rid only costs a
+    normalisation on every run."""
     code = hashlib.sha256(Path(er_core.__file__).read_bytes()).hexdigest()
+    folded = " ".join(f"WHEN {er_core._lit(s)} THEN {er_core._lit(er_core.fold(s) or '')}"
+                      for s in sorted(set(sources)))
     fields = ", ".join(f"coalesce({f}, chr(0))" for f in er_core.INPUT_FIELDS)
     engine.materialise("er_raw_keyed", f"""
-        SELECT *, concat(trim(regexp_replace(lower(source), '[^0-9a-z]+', ' ')), '|', trim(id)) AS _key,
+        SELECT *, concat(CASE source {folded} END, '|', trim(id)) AS _key,
                sha2(concat_ws(chr(31), '{code}', '{phone_region}', {fields}), 256) AS _input_hash
         FROM er_raw""")
 
@@ -208,7 +212,7 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
         log.warning("entity resolution: none of the sources in %s exists; nothing to do", sources)
         return {"records": 0}
     region = doc.get("phone_region", "US")
-    input_hashes(engine, region)
+    input_hashes(engine, [src["source"] for src in doc["sources"]], region)
     first = mode == "full" or spark.sql("SELECT 1 FROM semantic.entity_index LIMIT 1").count() == 0
     if not first:
         changed_input(spark)
@@ -233,7 +237,8 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     else:
         result = unchanged_result(spark)
     if result.changed == 0 and not first:
-        log.info("entity resolution: no new or changed records")
+        if normalised:
+            log.info("entity resolution: new input, but no record's keys changed")
     else:
         # One commit per table; the index last: a crash before it leaves the same records "changed",
         # and the next run recomputes them against state that already contains their keys (harmless).
