@@ -196,6 +196,7 @@ def spark_command(job: str, args: list[str], stack: StackSettings | None = None,
     env = job_env(stack, {
         "ICEFLOE_SPARK_JARS": ",".join(str(j) for j in spark_jars(stack)),
         "ICEFLOE_SPARK_MASTER": os.environ.get("ICEFLOE_SPARK_MASTER", "local[2]"),
+        "ICEFLOE_SPARK_WAREHOUSE_DIR": str(stack.state_dir / "spark-warehouse"),
         "PYSPARK_PYTHON": str(_python("spark")),
         "SPARK_LOCAL_IP": stack.host,
         **(extra_env or {}),

@@ -324,7 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         result = run_catalog(args.mode, args.sources)
     log.info("done in %.1fs: %s", time.monotonic() - t0, result)
-    print(f"ICEFLOE_RESULT {json.dumps(result)}")
+    from icefloe_spark import emit
+
+    emit("ICEFLOE_RESULT", result)
     return 0
 
 

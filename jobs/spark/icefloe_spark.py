@@ -105,6 +105,9 @@ def spark_session(app_name: str, settings: SparkSettings | None = None):
         builder = builder.config("spark.driver.memory", os.environ["ICEFLOE_SPARK_DRIVER_MEMORY"])
     if os.environ.get("ICEFLOE_SPARK_MASTER"):
         builder = builder.master(os.environ["ICEFLOE_SPARK_MASTER"])
+    if os.environ.get("ICEFLOE_SPARK_WAREHOUSE_DIR"):  # local mode: Spark's own (unused) warehouse directory,
+        # which would otherwise appear as an empty spark-warehouse/ in the working directory
+        builder = builder.config("spark.sql.warehouse.dir", os.environ["ICEFLOE_SPARK_WAREHOUSE_DIR"])
     for key, value in settings.catalog_conf().items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

@@ -13,13 +13,12 @@ maintenance`) and from Airflow.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from icefloe_spark import CATALOG, spark_session, watermarked_since
+from icefloe_spark import CATALOG, emit, spark_session, watermarked_since
 
 log = logging.getLogger("icefloe.spark.maintenance")
 
@@ -84,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         tables = [f"{args.namespace}.{r.tableName}" for r in spark.sql(f"SHOW TABLES IN {CATALOG}.{args.namespace}").collect()]
     results = [maintain(spark, t, args.retain_last, args.expire_older_than_hours, args.orphans_older_than_hours)
                for t in tables]
-    print("ICEFLOE_RESULT " + json.dumps(results))
+    emit("ICEFLOE_RESULT", results)
     return 0
 
 
