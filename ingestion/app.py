@@ -11,6 +11,7 @@ retries. Run it with `uvicorn --factory icefloe.ingestion.app:create_app`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import time
@@ -107,6 +108,11 @@ def create_app(settings: IngestionSettings | None = None, publisher: KafkaPublis
     async def lifespan(app: FastAPI):
         log.info("ingestion API starting: %r", settings)
         app.state.publisher = publisher or KafkaPublisher(settings)
+        # Everything built so far (FastAPI, pydantic, the routes, librdkafka's wrapper) lives as long as
+        # the process: out of the cyclic collector's sight, its full collections stay short (measured:
+        # higher throughput, fewer latency spikes; ingestion/README.md, Throughput)
+        gc.collect()
+        gc.freeze()
         yield
         app.state.publisher.close()
 
