@@ -245,9 +245,8 @@ def main() -> None:
                     help="paced runs per worker count: a rate per second, or `half` (of the best rate measured); "
                          "2500/s is half the issue's 5,000/s goal")
     ap.add_argument("--log-level", default="WARNING",
-                    help="the API's ICEFLOE_LOG_LEVEL. WARNING (the high-volume setting: rejections, broker "
-                         "failures) or INFO (the API's default: one JSON line per accepted delivery too, "
-                         "about 15 %% fewer deliveries/s here)")
+                    help="the API's ICEFLOE_LOG_LEVEL: WARNING (rejections and broker failures only) or INFO "
+                         "(the API's default: one JSON line per accepted delivery too)")
     args = ap.parse_args()
 
     stack = StackSettings()
