@@ -263,7 +263,7 @@ def main() -> None:
     for workers in args.workers:
         proc = start_api(port, workers, bootstrap, log_path, args.log_level)
         try:
-            asyncio.run(load(port, 4, 1.0, 10_000_000 * workers))  # warm-up
+            uvloop.run(load(port, 4, 1.0, 10_000_000 * workers))  # warm-up, on the loop the runs use
             best = 0
             for c in args.concurrency:
                 index += 1
