@@ -3,6 +3,7 @@ a health check. The stack (`icefloe.local.stack`) does the starting, waiting and
 
 from __future__ import annotations
 
+import http.client
 import os
 import urllib.error
 import urllib.request
@@ -81,6 +82,8 @@ def http_health(url: str, timeout: float = 2.0, accept: tuple[int, ...] = (200,)
             return None if resp.status in accept else f"{url} answered {resp.status}"
     except urllib.error.HTTPError as exc:
         return None if exc.code in accept else f"{url} answered {exc.code}"
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        # HTTPException: not an HTTP answer, e.g. a port in the ephemeral range that the probe's own
+        # socket connected to itself (TCP simultaneous open) while the server was not listening yet
         reason = getattr(exc, "reason", exc)
-        return f"{url}: {reason}"
+        return f"{url}: {reason!r}" if isinstance(exc, http.client.HTTPException) else f"{url}: {reason}"

@@ -20,6 +20,7 @@ writing the object store through Trino's native S3 file system (path-style).
 from __future__ import annotations
 
 import importlib.util
+import http.client
 import json
 import logging
 import os
@@ -114,7 +115,7 @@ class Trino(Service):
         try:
             with urllib.request.urlopen(f"{self.http_url}/v1/status", timeout=2.0) as resp:
                 st = json.load(resp)
-        except (urllib.error.URLError, OSError, ValueError):
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException):
             return "healthy"
         mib = 1024 * 1024
         rss = _rss_mib(self.process.pid)
@@ -238,6 +239,6 @@ class Trino(Service):
         try:
             with urllib.request.urlopen(url, timeout=2.0) as resp:
                 info = json.load(resp)
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
             return f"{url}: {getattr(exc, 'reason', exc)}"
         return "starting" if info.get("starting", True) else None

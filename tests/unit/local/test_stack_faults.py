@@ -113,3 +113,29 @@ def test_stale_pid_file_never_signals_an_unrelated_process(tmp_path):
     svc.process.pid_file.write_text(json.dumps({"pid": os.getpid(), "start_time": 1}))
     assert svc.process.pid is None
     assert stack.down() == []
+
+
+def test_health_probe_answered_by_something_that_is_not_http_reports_it_instead_of_raising():
+    """Seen with ICEFLOE_TRINO_PORT=58080 (inside Linux's ephemeral range 32768-60999): while Trino was
+    not listening yet, the probe's own socket connected to itself (TCP simultaneous open) and read its
+    request back as the answer; http.client raised BadStatusLine and `icefloe local up` failed with a
+    traceback instead of waiting. Here a server echoes the request line back, as that socket did."""
+    import threading
+
+    from icefloe.local.services.base import http_health
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+
+        def echo() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.sendall(conn.recv(4096).split(b"\r\n")[0] + b"\r\n\r\n")
+
+        t = threading.Thread(target=echo, daemon=True)
+        t.start()
+        reason = http_health(f"http://127.0.0.1:{port}/v1/info")
+        t.join(5)
+    assert reason is not None and "BadStatusLine" in reason and "GET /v1/info" in reason
