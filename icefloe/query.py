@@ -29,6 +29,7 @@ import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from icefloe import PROJECT_ROOT
 from icefloe.config import StackSettings
@@ -377,7 +378,7 @@ def print_saved(names: list[str], settings: StackSettings | None = None, out: Co
         if r.skipped:
             out.print(f"[yellow]skipped {r.spec.name}[/]: {', '.join(r.missing)} not built yet")
         else:
-            out.print(render(r, max_rows))
+            out.print(render(r, max_rows, width=out.width))
     return results
 
 
@@ -399,15 +400,31 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def render(result: QueryResult, max_rows: int) -> Table:
+def render(result: QueryResult, max_rows: int, width: int | None = None) -> Table:
+    """The result as a table. With `width` (the console's), columns that would not fit unwrapped are
+    left out, from the right, and named in the caption: a 16-column result folded into 150 characters
+    is unreadable (every cell broken over 3-4 lines)."""
+    cells = [[_cell(v) for v in row] for row in result.rows[:max_rows]]
+    shown = len(result.columns)
+    if width is not None:
+        used, shown = 1, 0
+        for i, col in enumerate(result.columns):
+            need = max([len(col)] + [len(Text.from_markup(r[i]).plain) for r in cells]) + 3  # padding, border
+            if shown and used + need > width:
+                break
+            used, shown = used + need, shown + 1
+    hidden = result.columns[shown:]
+    caption = result.spec.description
+    if hidden:
+        caption += f" [dim](not shown, too wide: {', '.join(hidden)}; `icefloe query {result.spec.name}` shows all)[/]"
     table = Table(title=f"{result.spec.name} [dim]({len(result.rows)} rows, {result.seconds:.2f}s)[/]",
-                  caption=result.spec.description, title_justify="left")
-    for col in result.columns:
+                  caption=caption, title_justify="left")
+    for col in result.columns[:shown]:
         table.add_column(col, overflow="fold")
-    for row in result.rows[:max_rows]:
-        table.add_row(*(_cell(v) for v in row))
+    for row in cells:
+        table.add_row(*row[:shown])
     if len(result.rows) > max_rows:
-        table.add_row(*(["…"] * len(result.columns)))
+        table.add_row(*(["…"] * shown))
     return table
 
 

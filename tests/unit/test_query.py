@@ -144,3 +144,22 @@ def test_every_query_gives_the_hand_computed_result_on_the_layer_ddl(ddl_engine)
     from query_tables import check_results
 
     check_results({r.spec.name: r for r in run_queries(ddl_engine, list(load_queries()))})
+
+
+def test_a_result_wider_than_the_console_leaves_columns_out_and_names_them() -> None:
+    from rich.console import Console
+
+    from icefloe.query import get_query, render
+
+    columns = [f"column_{i:02d}" for i in range(16)]
+    result = QueryResult(get_query("top_customers_ltv"), columns, [tuple(f"value-{i}" for i in range(16))] * 3)
+    narrow = render(result, max_rows=8, width=80)
+    shown = [c.header for c in narrow.columns]
+    assert 1 <= len(shown) < 16 and shown == columns[: len(shown)]
+    assert all(c in narrow.caption for c in columns[len(shown):]) and "icefloe query top_customers_ltv" in narrow.caption
+    console = Console(width=80, record=True)
+    console.print(narrow)
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert any("value-0" in line and f"value-{len(shown) - 1}" in line for line in lines)  # one row, one line
+    assert [c.header for c in render(result, max_rows=8).columns] == columns  # no width: every column
