@@ -115,7 +115,8 @@ def run_batch(stack: StackSettings | None = None, progress: Progress | None = No
 
     def on_line(line: str) -> None:
         for r in parse_results(line) if line.startswith(MARKER + " ") else []:
-            say(r.get("step", "?"), f"{r.get('table')}: {_rows(r)} rows in {r.get('seconds', 0):.1f}s")
+            rebuilt = " (rebuilt in full: cheaper than merging at this size)" if r.get("why") else ""
+            say(r.get("step", "?"), f"{r.get('table')}: {_rows(r)} rows in {r.get('seconds', 0):.1f}s{rebuilt}")
 
     say("batch", f"jobs/spark/batch.py {' '.join(args)}")
     run = run_spark("batch", args, stack, on_line=on_line, timeout=timeout_s)

@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     import staging
     from icefloe_spark import spark_session
 
+    layers.incremental_min_rows()  # a bad ICEFLOE_LAYERS_INCREMENTAL_MIN_ROWS fails now, not after staging
     spark = spark_session("icefloe-batch")
     t0 = time.monotonic()
     staging.run_all(spark, sorted(staging.TABLES), args.mode,

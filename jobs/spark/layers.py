@@ -21,7 +21,10 @@ column or a known key (`semantic.entity_index`) are compared whole (EXCEPT both 
 the entity map and the changed keys are computed at most once per run (cached when first read: a
 delta no model's SQL reads costs nothing), not once per reference.
 
-An incremental run recomputes the TRANSFORM only for the changed keys and MERGEs the result:
+An incremental run of a model whose upstreams are small (fewer rows than
+ICEFLOE_LAYERS_INCREMENTAL_MIN_ROWS, from the snapshots' summaries) rebuilds it in full instead:
+cheaper than finding the changes at that size (MIN_ROWS_ENV below). Otherwise it
+recomputes the TRANSFORM only for the changed keys and MERGEs the result:
 updated keys are updated, new keys inserted, keys that no longer produce a row deleted. So for any
 sequence of runs the table equals a full rebuild (invariant 4). The watermarks (one per upstream)
 advance only after the MERGE has committed (invariant 2), in one commit with those of the other
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -117,6 +121,64 @@ FROM (
 )
 WHERE source_id IS NOT NULL
 """
+
+
+#: below this many rows in a model's upstreams (their current snapshots) an incremental run rebuilds
+#: the model in full: finding the changed keys and MERGEing them has a fixed cost (~10-25 s a model
+#: on 2 cores: deltas of each upstream, the changed keys, a MERGE joined against the whole target)
+#: that a rebuild of a small table undercuts. Measured (benchmarks/batch_cost.py, +1 %): over 1M
+#: deliveries core took 12.9 s to rebuild and 30.6 s incrementally, over 5M 16.4 s and 30.9 s
+#: (about 1.2M upstream rows), so the crossover lies well above; 0 always MERGEs (the tests of
+#: invariant 3 do).
+MIN_ROWS_ENV = "ICEFLOE_LAYERS_INCREMENTAL_MIN_ROWS"
+DEFAULT_MIN_ROWS = 5_000_000
+
+
+def incremental_min_rows(env=None) -> int:
+    raw = (os.environ if env is None else env).get(MIN_ROWS_ENV, "").strip().replace("_", "")
+    if not raw:
+        return DEFAULT_MIN_ROWS
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{MIN_ROWS_ENV}={raw!r} is not a whole number of rows") from None
+    if value < 0:
+        raise SystemExit(f"{MIN_ROWS_ENV}={value} is negative: 0 always merges the changes")
+    return value
+
+
+def rebuild_is_cheaper(upstream_rows: int | None, env=None) -> bool:
+    """An incremental run of a model whose upstreams hold fewer rows than the threshold rebuilds it
+    (unknown sizes never do)."""
+    return upstream_rows is not None and upstream_rows < incremental_min_rows(env)
+
+
+def snapshot_rows(spark, snaps: dict[str, int | None]) -> int | None:
+    """Rows in these tables at these snapshots, from the snapshots' summaries (metadata only: no data
+    file is read; rows removed by position deletes still count, which only errs towards merging)."""
+    total = 0
+    for table, snap in snaps.items():
+        if snap is None:
+            continue
+        row = spark.sql(f"SELECT summary['total-records'] AS n FROM {CATALOG}.{table}.snapshots "
+                        f"WHERE snapshot_id = {snap}").first()
+        if row is None or row.n is None:
+            return None
+        total += int(row.n)
+    return total
+
+
+class Phases:
+    """Wall seconds per phase of a model's run (in its ICEFLOE_RESULT: where an incremental run's time goes)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._t = time.monotonic()
+
+    def mark(self, phase: str) -> None:
+        now = time.monotonic()
+        self.seconds[phase] = round(now - self._t, 2)
+        self._t = now
 
 
 def view_name(table: str) -> str:
@@ -312,9 +374,17 @@ def _run(spark, model: Model, mode: str, shared: dict[str, int] | None) -> dict:
             or current_snapshot(spark, model.table) is None or bool(lost))
     result = {"table": model.table, "mode": "full" if full else "incremental", "changed_keys": None,
               "rows": 0}
+    phases = Phases()
     if not full and all(marks.get(up) == snaps[up] for up in ups):
         log.info("%s: no upstream change", model.table)
         return result
+    if not full:
+        size = snapshot_rows(spark, snaps)
+        if rebuild_is_cheaper(size):
+            full = True
+            result.update(mode="full", why=f"its upstreams hold {size:,} rows, fewer than {MIN_ROWS_ENV}="
+                                           f"{incremental_min_rows():,}: rebuilding costs less than finding the changes")
+            log.info("%s: rebuilt in full: %s", model.table, result["why"])
     for up in ups:
         _pin(spark, up, snaps[up], None if full else marks.get(up))
     if model.uses_entities:
@@ -323,12 +393,15 @@ def _run(spark, model: Model, mode: str, shared: dict[str, int] | None) -> dict:
                 spark.sql(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM global_temp.{name}")
         else:
             _entity_views(spark, incremental=not full)
+    phases.mark("pin")
     columns = [c for c, _ in table_columns(spark, model.table)]
     col_list = ", ".join(columns)
     spark.sql(f"CREATE OR REPLACE TEMP VIEW model_all AS {sql.transform}")
     if full:
         spark.sql(f"INSERT OVERWRITE {model.table} ({col_list}) SELECT {col_list} FROM model_all")
-        result["rows"] = spark.sql("SELECT count(*) AS n FROM model_all").first().n
+        # rows written, from the commit's summary (counting model_all would compute it all again)
+        result["rows"] = snapshot_rows(spark, {model.table: current_snapshot(spark, model.table)}) or 0
+        phases.mark("write")
     else:
         keys = model.keys
         key_list = ", ".join(keys)
@@ -341,6 +414,7 @@ def _run(spark, model: Model, mode: str, shared: dict[str, int] | None) -> dict:
               SELECT * FROM model_all WHERE ({key_list}) IN (SELECT {key_list} FROM changed_keys)
             ) m ON {on_ck}""")
         result["changed_keys"] = spark.sql("SELECT count(*) AS n FROM changed_keys").first().n
+        phases.mark("changed_keys")
         on = " AND ".join(f"t.{k} = s.__key_{k}" for k in keys)
         sets = ", ".join(f"{c} = s.{c}" for c in columns)
         values = ", ".join(f"s.{c}" for c in columns)
@@ -351,10 +425,13 @@ def _run(spark, model: Model, mode: str, shared: dict[str, int] | None) -> dict:
             WHEN NOT MATCHED AND s.__present THEN INSERT ({col_list}) VALUES ({values})
         """)
         result["rows"] = result["changed_keys"]
+        phases.mark("write")
     log.info("%s: write committed", model.table)
     pause_point("between_commits")
     # Only after the write has committed (invariant 2).
     write_watermarks(spark, model.table, snaps, result["rows"])
+    phases.mark("watermark")
+    result["phases"] = phases.seconds
     log.info("%s: %s", model.table, result)
     return result
 
@@ -376,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         models = [m for m in MODELS if m.table in args.table]
     from icefloe_spark import spark_session
 
+    incremental_min_rows()  # a bad threshold fails before the session starts
     spark = spark_session("icefloe-layers")
     run_all(spark, models, args.mode, on_result=lambda result: emit("ICEFLOE_RESULT", result))
     return 0

@@ -39,3 +39,20 @@ def test_models_of_a_level_read_only_tables_of_earlier_levels(layers):
         assert all(u not in {m.table for m in group} for m in group for u in m.upstream)
         assert all(u in built for m in group for u in m.upstream if u in layers.BY_NAME)
         built |= {m.table for m in group}
+
+
+def test_small_upstreams_are_rebuilt_large_ones_merged_and_zero_always_merges(layers):
+    env = {}
+    assert layers.incremental_min_rows(env) == layers.DEFAULT_MIN_ROWS
+    assert layers.rebuild_is_cheaper(layers.DEFAULT_MIN_ROWS - 1, env)
+    assert not layers.rebuild_is_cheaper(layers.DEFAULT_MIN_ROWS, env)
+    assert not layers.rebuild_is_cheaper(None, env)  # a size the summaries do not give: merge
+    env = {layers.MIN_ROWS_ENV: "0"}
+    assert not layers.rebuild_is_cheaper(0, env) and not layers.rebuild_is_cheaper(10**9, env)
+    assert layers.incremental_min_rows({layers.MIN_ROWS_ENV: " 2_000_000 "}) == 2_000_000
+
+
+@pytest.mark.parametrize("value, says", [("lots", "not a whole number"), ("-5", "negative"), ("1e6", "not a whole")])
+def test_a_threshold_that_is_not_a_row_count_is_refused_with_its_name(layers, value, says):
+    with pytest.raises(SystemExit, match=f"ICEFLOE_LAYERS_INCREMENTAL_MIN_ROWS.*{says}"):
+        layers.incremental_min_rows({layers.MIN_ROWS_ENV: value})
