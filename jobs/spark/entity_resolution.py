@@ -206,6 +206,14 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
 
     doc = load_sources(sources)
     spark = spark_session("icefloe-entity-resolution")
+    started = tick = time.monotonic()
+    phases: dict[str, float] = {}
+
+    def phase(name: str) -> None:
+        nonlocal tick
+        phases[name] = round(time.monotonic() - tick, 2)
+        tick = time.monotonic()
+
     ensure_tables(spark)
     engine = SparkEngine(spark)
     if source_view(spark, doc) == 0:
@@ -220,6 +228,7 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     _dedupe_input(engine)
     normalised = engine.rows("SELECT count(*) AS n FROM er_input")[0]["n"]
     log.info("entity resolution: %d records normalised (new or changed input)", normalised)
+    phase("read_and_normalise")
     if not first:
         cols = ", ".join(er_core.NORMALISED + er_core.STATE_EXTRA + ("first_seen_at", "updated_at"))
         spark.sql(f"CREATE OR REPLACE TEMP VIEW er_state_records AS SELECT {cols} FROM semantic.entity_index")
@@ -236,6 +245,8 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
         result = er_core.run(engine, params, run_id=run_id, now=now, first_run=first)
     else:
         result = unchanged_result(spark)
+    phases.update({f"method_{k}": v for k, v in result.phases.items()})
+    phase("method")
     if result.changed == 0 and not first:
         if normalised:
             log.info("entity resolution: new input, but no record's keys changed")
@@ -248,6 +259,7 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
                   "r.source_id, b.rid FROM er_blocking b JOIN er_records r ON r.rid = b.rid")
         spark.sql("INSERT OVERWRITE semantic.entity_aliases SELECT alias_id, entity_id, merged_at FROM er_aliases")
         spark.sql("INSERT OVERWRITE semantic.entity_index SELECT * FROM er_records")
+    phase("write_state")
     if normalised:
         # after the index: a hash stored names a record the index holds as normalised from that input
         spark.sql("INSERT OVERWRITE metadata.er_input_hashes SELECT r._key, r._input_hash FROM er_raw_keyed r "
@@ -258,12 +270,15 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
              "links_total": result.links_total, "clusters_recomputed": result.clusters_recomputed,
              "entities": result.entities, "largest_cluster": result.largest_entity,
              "split_clusters": result.split_clusters, "merges": result.merges, "seconds": result.seconds}
+    phase("write_hashes")
     params_json = json.dumps(params.describe()).replace("'", "''")
     spark.sql(f"""INSERT INTO semantic.entity_resolution_stats VALUES (
         '{run_id}', '{stats['mode']}', CAST('{now}' AS TIMESTAMP), {result.records}, {result.changed},
         {result.candidate_pairs}, {result.reduction_ratio}, {result.links_scored_above}, {result.links_total},
         {result.clusters_recomputed}, {result.entities}, {result.largest_entity}, {result.split_clusters},
         {result.merges}, {result.seconds}, '{params_json}')""")
+    phase("write_stats")
+    stats["phases"] = {**phases, "total": round(time.monotonic() - started, 2)}
     return stats
 
 
