@@ -73,6 +73,21 @@ class Product:
     line_bases: dict[int, dict] = field(default_factory=dict)
 
 
+#: where orders come from (Shopify's `source_name`), by share of orders
+SOURCE_NAMES = (("web", 70), ("pos", 12), ("iphone", 8), ("android", 5), ("shopify_draft_order", 5))
+
+
+def source_name(order_id: int) -> str:
+    """The order's sales channel, a function of its id (no draw from the generator's random stream,
+    so every other generated value stays what it was for a seed)."""
+    slot = (order_id * 2654435761) % 2**32 % 100  # Knuth's multiplicative hash: ids are sequential
+    for name, share in SOURCE_NAMES:
+        if slot < share:
+            return name
+        slot -= share
+    return SOURCE_NAMES[0][0]
+
+
 def gid(kind: str, id_: int) -> str:
     return f"gid://shopify/{kind}/{id_}"
 
@@ -473,7 +488,7 @@ def order(
         "reference": None,
         "referring_site": None,
         "source_identifier": None,
-        "source_name": "web",
+        "source_name": source_name(oid),
         "source_url": None,
         "subtotal_price": money(net),
         "subtotal_price_set": money_set(net),

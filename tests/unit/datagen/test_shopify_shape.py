@@ -141,3 +141,13 @@ def test_products_have_variants(bodies):
     assert products and all(
         p["variants"] and all(v["product_id"] == p["id"] for v in p["variants"]) for p in products
     )
+
+
+def test_orders_come_from_several_sales_channels_mostly_the_web():
+    from collections import Counter
+
+    from icefloe.datagen.shopify import SOURCE_NAMES, orders
+
+    channels = Counter(o["source_name"] for o in orders(400, seed=3))
+    assert set(channels) == {name for name, _ in SOURCE_NAMES}  # every channel the dashboards split by
+    assert channels.most_common(1)[0][0] == "web" and 0.6 < channels["web"] / 400 < 0.8
