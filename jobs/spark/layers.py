@@ -127,8 +127,8 @@ WHERE source_id IS NOT NULL
 #: the model in full: finding the changed keys and MERGEing them has a fixed cost (~10-25 s a model
 #: on 2 cores: deltas of each upstream, the changed keys, a MERGE joined against the whole target)
 #: that a rebuild of a small table undercuts. Measured (benchmarks/batch_cost.py, +1 %): over 1M
-#: deliveries core took 12.9 s to rebuild and 30.6 s incrementally, over 5M 16.4 s and 30.9 s
-#: (about 1.2M upstream rows), so the crossover lies well above; 0 always MERGEs (the tests of
+#: deliveries core took 12.9 s to rebuild and 30.6 s incrementally, over 5M (upstreams of up to
+#: 1.05M rows) 23.5 s and 36.6 s, so the crossover lies above; 0 always MERGEs (the tests of
 #: invariant 3 do).
 MIN_ROWS_ENV = "ICEFLOE_LAYERS_INCREMENTAL_MIN_ROWS"
 DEFAULT_MIN_ROWS = 5_000_000
