@@ -82,7 +82,7 @@ NICKNAMES = {
     "debbie": "deborah", "deb": "deborah", "mandy": "amanda", "vicky": "victoria", "abby": "abigail",
     "annie": "anne", "ann": "anne", "jo": "josephine", "sandy": "sandra", "chrissy": "christine",
     "nancy": "anne", "polly": "mary", "molly": "mary", "sally": "sarah", "sara": "sarah",
-    "jess": "jessica", "jessie": "jessica", "kim": "kimberly", "vic": "victoria", "rick": "richard",
+    "jess": "jessica", "jessie": "jessica", "kim": "kimberly", "vic": "victoria",
     # one short form for two formal names: the formal names share a group ("sam" is Samuel or Samantha)
     "jonathan": "john", "samantha": "samuel",
 }
@@ -606,7 +606,7 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
         engine.materialise("er_changed_in", """
             SELECT i.rid FROM er_input i LEFT JOIN er_state_records s ON s.rid = i.rid
             WHERE s.rid IS NULL OR s.record_hash <> i.record_hash""")
-        engine.materialise("er_batch", f"SELECT i.* FROM er_input i JOIN er_changed_in c ON c.rid = i.rid")
+        engine.materialise("er_batch", "SELECT i.* FROM er_input i JOIN er_changed_in c ON c.rid = i.rid")
         cols = ", ".join(f"b.{c}" for c in NORMALISED)
         engine.materialise("er_records_base", f"""
             SELECT s.* FROM er_state_records s LEFT JOIN er_changed_in c ON c.rid = s.rid WHERE c.rid IS NULL
