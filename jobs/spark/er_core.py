@@ -629,20 +629,38 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
             SELECT s.rid, s.blocking_type, s.blocking_key FROM er_state_blocking s
             LEFT JOIN er_changed_in c ON c.rid = s.rid WHERE c.rid IS NULL
             UNION ALL SELECT rid, blocking_type, blocking_key FROM er_batch_keys""")
-    engine.materialise("er_block_sizes", method_sql("BLOCK_SIZES"))
-    engine.materialise("er_focus_rids", "SELECT rid FROM er_changed_in")
     g1, g2 = params.max_key_frequency, params.max_block_size
+    guards = {"max_block_size": g2, "max_key_frequency": g1}
 
     def klass(col: str) -> str:
         return f"(CASE WHEN {col} > {g2} THEN 2 WHEN {col} > {g1} THEN 1 ELSE 0 END)"
 
+    def restrict_to_blocks_of(rids_sql: str) -> None:
+        """`er_blocking_rel`: every member of every block that a record of `rids_sql` (or a changed
+        record, before or after its change) is in, and `er_block_sizes` for those blocks only. The
+        steps below never look at another block, so their result is the same as over the whole index,
+        at the cost of the blocks the batch touches rather than of the index."""
+        engine.materialise("er_rel_keys", f"""
+            SELECT blocking_type, blocking_key FROM er_dirty_blocks
+            UNION SELECT b.blocking_type, b.blocking_key FROM er_blocking b JOIN ({rids_sql}) x ON x.rid = b.rid""")
+        engine.materialise("er_blocking_rel", """
+            SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking b
+            JOIN er_rel_keys k ON k.blocking_type = b.blocking_type AND k.blocking_key = b.blocking_key""")
+        engine.materialise("er_block_sizes", method_sql("BLOCK_SIZES", blocking="er_blocking_rel"))
+
     if first_run:
+        engine.materialise("er_block_sizes", method_sql("BLOCK_SIZES", blocking="er_blocking"))
+        engine.materialise("er_focus_rids", "SELECT rid FROM er_changed_in")
         engine.materialise("er_focus_pairs", "SELECT rid AS rid_l, rid AS rid_r FROM er_changed_in WHERE 1 = 0")
+        engine.materialise("er_pairs", method_sql("CANDIDATE_PAIRS_ALL", **guards))
     else:
-        # blocks of changed records whose size crossed a guard: every pair inside is re-decided
+        engine.materialise("er_focus_rids", "SELECT rid FROM er_changed_in")
+        # the blocks a changed record was in or is now in: the only ones whose pairs may change
         engine.materialise("er_dirty_blocks", """
             SELECT DISTINCT s.blocking_type, s.blocking_key FROM er_state_blocking s JOIN er_changed_in c ON c.rid = s.rid
             UNION SELECT DISTINCT blocking_type, blocking_key FROM er_batch_keys""")
+        restrict_to_blocks_of("SELECT rid FROM er_changed_in")
+        # blocks of changed records whose size crossed a guard: every pair inside is re-decided
         engine.materialise("er_flipped_blocks", f"""
             SELECT d.blocking_type, d.blocking_key FROM er_dirty_blocks d
             LEFT JOIN (SELECT s.blocking_type, s.blocking_key, count(*) AS n FROM er_state_blocking s
@@ -658,23 +676,25 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
             JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key
             WHERE d.blocking_type IN ('email', 'phone') AND n.n <= {g1}""")
         engine.materialise("er_focus_pairs", """
-            SELECT DISTINCT l.rid AS rid_l, r.rid AS rid_r FROM (
-              SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking b
-              UNION SELECT s.rid, s.blocking_type, s.blocking_key FROM er_state_blocking s) l
-            JOIN (
-              SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking b
-              UNION SELECT s.rid, s.blocking_type, s.blocking_key FROM er_state_blocking s) r
-              ON l.blocking_type = r.blocking_type AND l.blocking_key = r.blocking_key AND l.rid < r.rid
-            JOIN er_flipped_blocks f ON f.blocking_type = l.blocking_type AND f.blocking_key = l.blocking_key""")
-    engine.materialise("er_pairs", method_sql("CANDIDATE_PAIRS_ALL" if first_run else "CANDIDATE_PAIRS_FOCUS",
-                                              max_block_size=params.max_block_size,
-                                              max_key_frequency=params.max_key_frequency))
+            WITH m AS (
+              SELECT u.rid, u.blocking_type, u.blocking_key FROM (
+                SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking_rel b
+                UNION SELECT s.rid, s.blocking_type, s.blocking_key FROM er_state_blocking s) u
+              JOIN er_flipped_blocks f ON f.blocking_type = u.blocking_type AND f.blocking_key = u.blocking_key)
+            SELECT DISTINCT l.rid AS rid_l, r.rid AS rid_r FROM m l
+            JOIN m r ON l.blocking_type = r.blocking_type AND l.blocking_key = r.blocking_key AND l.rid < r.rid""")
+        # pairs inside a flipped block are compared on every block they share: add those blocks
+        restrict_to_blocks_of("SELECT rid_l AS rid FROM er_focus_pairs UNION SELECT rid_r FROM er_focus_pairs")
+        # scoring reads the size and sharing of a mailbox, phone or national id block only when both
+        # sides are in it: a block of a changed record, or of a pair re-decided inside a flipped block
+        engine.materialise("er_pairs", method_sql("CANDIDATE_PAIRS_FOCUS", blocking="er_blocking_rel", **guards))
     pairs = engine.rows("SELECT count(*) AS n FROM er_pairs")[0]["n"]
     say(f"blocking: {pairs} candidate pairs")
     tick = phase("blocking", tick)
 
     # ---- scoring ---------------------------------------------------------------------------------
-    engine.materialise("er_shared_keys", method_sql("SHARED_KEYS", max_key_frequency=params.max_key_frequency))
+    engine.materialise("er_shared_keys", method_sql("SHARED_KEYS", max_key_frequency=params.max_key_frequency,
+                                                    blocking="er_blocking" if first_run else "er_blocking_rel"))
     engine.materialise("er_levels", method_sql("COMPARISON_LEVELS", max_key_frequency=params.max_key_frequency,
                                                role_mailboxes=", ".join(_lit(m) for m in ROLE_MAILBOXES)))
     engine.materialise("er_new_links", score_sql(params) + f" WHERE match_weight >= {params.threshold_weight:.6f}")

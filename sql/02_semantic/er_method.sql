@@ -7,7 +7,8 @@
 -- jobs/spark/er_core.py renders the {placeholders} from its parameters and drives the steps.
 --
 -- Input of every step: `er_records` (one normalised row per record, key `rid`),
--- `er_blocking` (the blocking index), and the step's focus tables.
+-- `er_blocking` (the blocking index), and the step's focus tables. `{blocking}` is `er_blocking`
+-- in a full run; an incremental run passes only the blocks its pairs can touch (er_core.run).
 -- =============================================================================
 
 -- ====  BLOCKING_KEYS  ========================================================
@@ -48,7 +49,7 @@ WHERE blocking_key IS NOT NULL
 -- hundred people candidates of each other. Its members are still compared when another pass brings
 -- them together.
 SELECT blocking_type, blocking_key, count(*) AS n
-FROM er_blocking
+FROM {blocking}
 GROUP BY blocking_type, blocking_key
 
 -- ====  SHARED_KEYS  ==========================================================
@@ -60,7 +61,7 @@ WITH k AS (
   -- only mailbox and phone blocks within the guard, before any self-join (name or postcode blocks
   -- hold hundreds of records)
   SELECT b.rid, b.blocking_type, b.blocking_key
-  FROM er_blocking b
+  FROM {blocking} b
   JOIN er_block_sizes s
     ON s.blocking_type = b.blocking_type AND s.blocking_key = b.blocking_key AND s.n <= {max_key_frequency}
   WHERE b.blocking_type IN ('email', 'phone') AND s.blocking_type IN ('email', 'phone')
@@ -95,7 +96,7 @@ GROUP BY l.rid, r.rid
 -- (`er_focus_pairs`).
 WITH ok AS (
   SELECT b.rid, b.blocking_type, b.blocking_key
-  FROM er_blocking b
+  FROM {blocking} b
   JOIN er_block_sizes s
     ON s.blocking_type = b.blocking_type AND s.blocking_key = b.blocking_key
     AND s.n <= CASE WHEN b.blocking_type IN ('email', 'phone', 'national_id') THEN {max_key_frequency}
