@@ -120,11 +120,14 @@ def _literal(value: Any, dialect: str) -> str:
     return exp.convert(value).sql(dialect=dialect)
 
 
+def _quoted(name: str) -> str:
+    return f'"{name}"'
+
+
 def create_statements(table: str, target: str, dialect: str) -> list[str]:
     """CREATE TABLE `target` with `table`'s columns, then one INSERT of ROWS[table] (missing columns NULL)."""
     cols = columns(table, dialect)
-    quote = (lambda n: f'"{n}"')
-    create = f"CREATE TABLE {target} ({', '.join(f'{quote(n)} {t}' for n, t in cols)})"
+    create = f"CREATE TABLE {target} ({', '.join(_quoted(n) + ' ' + t for n, t in cols)})"
     values = ", ".join(
         "(" + ", ".join(f"CAST({_literal(row.get(n), dialect)} AS {t})" for n, t in cols) + ")"
         for row in ROWS[table])

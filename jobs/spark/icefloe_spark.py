@@ -148,7 +148,7 @@ class LayerSql:
         path = SQL_ROOT / layer / f"{table}.sql"
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist: every table needs its SQL file under sql/{layer}/")
-        sections = dict(_split_sections(path.read_text()))
+        sections = dict(split_sections(path.read_text()))
         if "DDL" not in sections:
             raise ValueError(f"{path}: no '-- ====  DDL' section")
 
@@ -159,7 +159,7 @@ class LayerSql:
         return cls(path, clean("DDL"), clean("TRANSFORM"), clean("CHANGED_KEYS"), frozenset(ignored.split()))
 
 
-def _split_sections(text: str):
+def split_sections(text: str):
     parts = re.split(r"^--\s*====\s+([A-Z_]+)\s+=*\s*$", text, flags=re.M)
     for i in range(1, len(parts), 2):
         yield parts[i], parts[i + 1]

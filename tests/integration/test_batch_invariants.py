@@ -26,7 +26,6 @@ import os
 import signal
 import subprocess
 import time
-from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -35,11 +34,11 @@ from pathlib import Path
 import pytest
 
 from tests.integration.batch import payloads as p
+from tests.integration.batch.tables import table_rows
 
 pytestmark = pytest.mark.integration
 log = logging.getLogger(__name__)
 
-AUDIT = {"_staged_at", "_built_at"}
 WATERMARKS = "metadata.incremental_watermarks"
 
 
@@ -106,12 +105,6 @@ def catalog(stack):
     return load_catalog("icefloe", **Profile.load(stack.settings).pyiceberg_properties())
 
 
-def rows(catalog, table: str) -> Counter:
-    t = catalog.load_table(table)
-    cols = [f.name for f in t.schema().fields if f.name not in AUDIT]
-    return Counter(tuple(r[c] for c in cols) for r in t.scan(selected_fields=tuple(cols)).to_arrow().to_pylist())
-
-
 def by_id(catalog, table: str, key: str, ids: set[str]) -> dict[str, dict]:
     from pyiceberg.expressions import In
 
@@ -136,9 +129,9 @@ def snapshot(catalog, table: str) -> int | None:
 
 def assert_equals_full_rebuild(stack, tmp_path, catalog, table: str) -> None:
     target = f"staging.stg_{table}"
-    incremental = rows(catalog, target)
+    incremental = table_rows(catalog, target)
     staging(stack, tmp_path, table, mode="full").result()
-    rebuilt = rows(catalog, target)
+    rebuilt = table_rows(catalog, target)
     assert incremental == rebuilt, (f"{target}: {len(incremental - rebuilt)} rows only incremental, "
                                     f"{len(rebuilt - incremental)} only in the full rebuild")
 
@@ -206,6 +199,44 @@ def test_a_job_killed_between_its_write_and_its_watermark_reruns_to_identical_ta
     staged = by_id(catalog, target, "subscription_id", {"sub_test62000", "sub_test62001", "sub_test62100"})
     assert {k: v["status"] for k, v in staged.items()} == {
         "sub_test62000": "canceled", "sub_test62001": "past_due", "sub_test62100": "active"}
+    assert_equals_full_rebuild(stack, tmp_path, catalog, table)
+
+
+@pytest.mark.timeout(900)  # four Spark runs
+def test_a_hubspot_fold_killed_between_its_write_and_its_watermark_reruns_to_identical_tables(
+        stack, catalog, tmp_path):
+    """The fold keeps each row's deciding events in `_fold_state` and an incremental run folds new raw
+    rows into them; a rerun of a range the state already holds must not fold (or count) it twice."""
+    from tests.integration.batch.raw_writer import append_raw
+
+    table, target, source = "hubspot_contacts", "staging.stg_hubspot_contacts", "raw.hubspot_contacts"
+    at = p.T0 + timedelta(days=3)
+    # a CRM backfill of three contacts, then a property change of one of them
+    append_raw(catalog, table, [p.hubspot_contact(63000 + i, at) for i in range(3)]
+               + [p.hubspot_event("contact", 63100, at + timedelta(hours=1), "jobtitle", "Buyer")])
+    first = staging(stack, tmp_path, table).result()
+    ids = {str(63100 + i) for i in range(3)} | {"63150"}
+    assert first["rows_read"] >= 4 and by_id(catalog, target, "contact_id", ids)["63100"]["event_count"] == 2
+
+    later = at + timedelta(days=1)
+    new_snapshot = append_raw(catalog, table, [
+        p.hubspot_event("contact", 63100, later, "email", "new.address@example.org"),
+        # arrives after the change above but happened before it: loses to the stored jobtitle
+        p.hubspot_event("contact", 63100, at, "jobtitle", "Intern"),
+        p.hubspot_event("contact", 63150, later, change="creation"),
+        p.hubspot_event("contact", 63150, later + timedelta(minutes=1), "firstname", "Noor")])
+    before = watermark(catalog, target, source)
+    killed = staging(stack, tmp_path, table, pause_at="between_commits", on_pause=Job.kill)
+    assert killed.returncode == -signal.SIGKILL
+    assert watermark(catalog, target, source) == before
+
+    rerun = staging(stack, tmp_path, table).result()
+    assert rerun["rows_read"] == 4 and rerun["fold_from"] == "state", rerun
+    assert watermark(catalog, target, source) == new_snapshot
+    staged = by_id(catalog, target, "contact_id", ids)
+    assert staged["63100"]["email"] == "new.address@example.org" and staged["63100"]["job_title"] == "Buyer"
+    assert staged["63100"]["event_count"] == 4  # the killed run's rows counted once
+    assert staged["63150"]["first_name"] == "Noor" and staged["63150"]["event_count"] == 2
     assert_equals_full_rebuild(stack, tmp_path, catalog, table)
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import pytest
 
 from icefloe.datagen.traffic import daily_mismatches, expected_daily, generate, send
+from tests.integration.batch.tables import table_rows
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +33,6 @@ STAGING = ["shopify_orders", "shopify_customers", "shopify_products", "stripe_cu
 LAYER_TABLES = ["core.customers", "core.orders", "core.payments", "analytics.customer_metrics",
                 "analytics.order_summary", "analytics.payment_metrics", "marts.customer_360",
                 "marts.sales_dashboard_daily"]
-AUDIT = {"_staged_at", "_built_at"}
 
 
 def _catalog(stack):
@@ -41,12 +41,6 @@ def _catalog(stack):
     from icefloe.config import Profile
 
     return load_catalog("icefloe", **Profile.load(stack.settings).pyiceberg_properties())
-
-
-def _rows(catalog, table: str) -> Counter:
-    t = catalog.load_table(table)
-    cols = [f.name for f in t.schema().fields if f.name not in AUDIT]
-    return Counter(tuple(r[c] for c in cols) for r in t.scan(selected_fields=tuple(cols)).to_arrow().to_pylist())
 
 
 def _send_and_ingest(stack, events) -> dict:
@@ -146,13 +140,13 @@ def test_marts_match_ground_truth_and_incremental_rounds_equal_a_full_rebuild(st
     indexed = Counter((r["source"], str(r["source_id"])) for r in index.to_pylist())
     assert ids and not ids - set(indexed), sorted(ids - set(indexed))[:10]
     assert all(indexed[k] == 1 for k in ids)
-    incremental = {t: _rows(catalog, t) for t in [f"staging.stg_{s}" for s in STAGING] + LAYER_TABLES}
+    incremental = {t: table_rows(catalog, t) for t in [f"staging.stg_{s}" for s in STAGING] + LAYER_TABLES}
 
     # ---- the same tables rebuilt from raw ----------------------------------------------------------
     full = run_batch(stack.settings, mode="full", entity_resolution=False)
     figures["full_rebuild_s"] = full.seconds
     for table, rows in incremental.items():
-        rebuilt = _rows(catalog, table)
+        rebuilt = table_rows(catalog, table)
         assert rows == rebuilt, (f"{table}: incremental differs from the full rebuild: "
                                  f"{len(rows - rebuilt)} rows only incremental, {len(rebuilt - rows)} only full")
     print(f"\nbatch figures: {figures}; round 1 steps: "
