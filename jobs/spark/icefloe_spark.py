@@ -148,7 +148,7 @@ class LayerSql:
         path = SQL_ROOT / layer / f"{table}.sql"
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist: every table needs its SQL file under sql/{layer}/")
-        sections = dict(split_sections(path.read_text()))
+        sections = dict(_split_sections(path.read_text()))
         if "DDL" not in sections:
             raise ValueError(f"{path}: no '-- ====  DDL' section")
 
@@ -159,7 +159,7 @@ class LayerSql:
         return cls(path, clean("DDL"), clean("TRANSFORM"), clean("CHANGED_KEYS"), frozenset(ignored.split()))
 
 
-def split_sections(text: str):
+def _split_sections(text: str):
     parts = re.split(r"^--\s*====\s+([A-Z_]+)\s+=*\s*$", text, flags=re.M)
     for i in range(1, len(parts), 2):
         yield parts[i], parts[i + 1]
@@ -320,6 +320,19 @@ def evolve_schema(spark, table: str, declared: list[tuple[str, str]]) -> list[st
             existing.add(name)
         previous = name
     return added
+
+
+class Phases:
+    """Wall seconds per phase of a table's run (in its ICEFLOE_RESULT: where an incremental run's time goes)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._t = time.monotonic()
+
+    def mark(self, phase: str) -> None:
+        now = time.monotonic()
+        self.seconds[phase] = round(now - self._t, 2)
+        self._t = now
 
 
 # --- several tables at once --------------------------------------------------------------------

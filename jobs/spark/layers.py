@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from icefloe_spark import (
     CATALOG,
     LayerSql,
+    Phases,
     current_ancestors,
     current_snapshot,
     emit,
@@ -166,19 +167,6 @@ def snapshot_rows(spark, snaps: dict[str, int | None]) -> int | None:
             return None
         total += int(row.n)
     return total
-
-
-class Phases:
-    """Wall seconds per phase of a model's run (in its ICEFLOE_RESULT: where an incremental run's time goes)."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self._t = time.monotonic()
-
-    def mark(self, phase: str) -> None:
-        now = time.monotonic()
-        self.seconds[phase] = round(now - self._t, 2)
-        self._t = now
 
 
 def view_name(table: str) -> str:

@@ -16,13 +16,9 @@ Modes:
 Rows are typed by the table's TRANSFORM SQL (sql/01_staging/stg_<table>.sql). Strategy `latest`
 reduces the new rows to the latest version per id (provider updated_at, then Kafka offset) and
 MERGEs them, a row replacing the stored one only if it is newer. Strategy `fold` (HubSpot, whose
-webhooks carry one property per event) folds each id's events per property, so the result never
-depends on arrival order: an incremental run folds the new raw rows into the events the stored row
-keeps for that purpose (`_fold_state`, sql/01_staging/hubspot_fold.sql), so it reads the new rows
-only; a range run, and the first run over rows stored before `_fold_state` existed, re-read the raw
-history of their ids. The result says which (`fold_from`). Only after the MERGE has committed does
-the watermark advance (invariant 2): a crash in between re-processes the same range, and the state
-committed with the rows in the same snapshot never holds a range twice.
+webhooks carry one property per event) re-reads the whole raw history of every id with new rows and
+folds it per property, so the result never depends on arrival order. Only after the MERGE has
+committed does the watermark advance (invariant 2): a crash in between re-processes the same range.
 
 Schema evolution: a column the SQL file declares but the table lacks is added with ALTER TABLE ADD
 COLUMN (metadata only); a payload field that the TRANSFORM neither reads nor lists under IGNORED is
@@ -36,7 +32,6 @@ in one commit once all have finished.
 from __future__ import annotations
 
 import argparse
-import functools
 import logging
 import re
 import sys
@@ -45,8 +40,8 @@ from dataclasses import dataclass
 
 from icefloe_spark import (
     CATALOG,
-    SQL_ROOT,
     LayerSql,
+    Phases,
     current_ancestors,
     current_snapshot,
     emit,
@@ -55,7 +50,6 @@ from icefloe_spark import (
     pause_point,
     read_watermarks,
     side_by_side,
-    split_sections,
     table_columns,
     table_exists,
     write_watermarks,
@@ -137,33 +131,12 @@ def report_unexpected_fields(spark, table: str, spec: Staging, sql: LayerSql) ->
     return unexpected
 
 
-@functools.lru_cache(maxsize=1)
-def fold_sql() -> dict[str, str]:
-    """The sections of sql/01_staging/hubspot_fold.sql (EVENTS, STORED_EVENTS, FOLD_EVENTS, STATE)."""
-    path = SQL_ROOT / "01_staging" / "hubspot_fold.sql"
-    return {name: "\n".join(ln for ln in body.splitlines() if not ln.lstrip().startswith("--")).strip()
-            for name, body in split_sections(path.read_text())}
-
-
-def fold_source(spark, target: str, mode: str, start: int | None) -> str:
-    """Where a `fold` table's run takes each id's earlier events from: `raw` (this run reads the whole
-    raw table: a full build, a first run, a lost watermark), `state` (the `_fold_state` of the stored
-    rows: an incremental run) or `history` (the raw history of the ids: a range run, whose rows may
-    already be folded in, and rows stored before `_fold_state` existed)."""
-    if mode == "full" or (start is None and mode != "range"):
-        return "raw"
-    if mode == "range" or spark.sql(f"SELECT 1 FROM {target} WHERE _fold_state IS NULL LIMIT 1").count():
-        return "history"
-    return "state"
-
-
 def _create_views(spark, table: str, spec: Staging, sql: LayerSql, mode: str, start: int | None, end: int,
-                  start_date: str | None, end_date: str | None, fold_from: str | None = None) -> None:
-    """`raw_new`: the raw rows this run covers; `raw_batch`: what the TRANSFORM reads (`fold` tables:
-    through `fold_events`, and `fold_state` beside it)."""
+                  start_date: str | None, end_date: str | None) -> None:
+    """`raw_new`: the raw rows this run covers; `raw_batch`: what the TRANSFORM reads."""
     # Spark 4.1 + Iceberg 1.11 cannot MERGE from a DataFrame-registered temp view
     # (apache/iceberg#16451); every view below is therefore defined in SQL.
-    source, target = f"{CATALOG}.raw.{table}", f"staging.stg_{table}"
+    source = f"{CATALOG}.raw.{table}"
     if mode == "range":
         spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_new AS SELECT * FROM {source} VERSION AS OF {end} "
                   f"WHERE _received_date BETWEEN DATE'{start_date}' AND DATE'{end_date}'")
@@ -172,38 +145,16 @@ def _create_views(spark, table: str, spec: Staging, sql: LayerSql, mode: str, st
         spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_new AS SELECT * FROM {source} {options}")
     else:
         spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_new AS SELECT * FROM {source} VERSION AS OF {end}")
-    if fold_from == "history":
-        # the whole history of each id that has something new (and of each stored row without a
-        # fold state), as of the same snapshot; a CRM object (`{id, properties}`, a backfill) has no
-        # objectId, so its object_id column is empty: use its id
+    if spec.strategy == "fold" and not (mode == "full" or start is None and mode != "range"):
+        # the whole history of each id that has something new, as of the same snapshot; a CRM object
+        # (`{id, properties}`, a backfill) has no objectId, so its object_id column is empty: use its id
         oid = "coalesce(object_id, get_json_object(payload, '$.id'))"
         spark.sql(f"""CREATE OR REPLACE TEMP VIEW raw_batch AS
             SELECT * FROM {source} VERSION AS OF {end}
-            WHERE {oid} IN (SELECT DISTINCT {oid} FROM raw_new
-                            UNION SELECT {spec.key} FROM {target} WHERE _fold_state IS NULL)""")
-    elif fold_from == "state":
-        fold = fold_sql()
-        stored = fold["STORED"].replace("{target}", target).replace("{key}", spec.key)
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW fold_stored AS {stored}")
-        spark.sql("CACHE LAZY TABLE fold_stored")
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_batch AS {fold['UNFOLDED']}")
+            WHERE {oid} IN (SELECT DISTINCT {oid} FROM raw_new)""")
     else:
         spark.sql("CREATE OR REPLACE TEMP VIEW raw_batch AS SELECT * FROM raw_new")
-    transform = sql.transform
-    if fold_from is not None:
-        fold = fold_sql()
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW fold_raw_events AS {fold['EVENTS']}")
-        events = "SELECT * FROM fold_raw_events"
-        if fold_from == "state":
-            spark.sql("CREATE OR REPLACE TEMP VIEW fold_ids AS SELECT DISTINCT object_key FROM fold_raw_events")
-            events += f" UNION ALL {fold['STORED_EVENTS']}"
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW fold_events AS {fold['FOLD_EVENTS'].replace('{events}', events)}")
-        # read by the TRANSFORM and by STATE: parsed once
-        spark.sql("CACHE LAZY TABLE fold_events")
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW fold_state AS {fold['STATE']}")
-        transform = (f"SELECT t.*, s._fold_state FROM ({transform}) t "
-                     f"LEFT JOIN fold_state s ON s.object_key = t.{spec.key}")
-    spark.sql(f"CREATE OR REPLACE TEMP VIEW typed_batch AS {transform}")
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW typed_batch AS {sql.transform}")
     spark.sql(f"""
         CREATE OR REPLACE TEMP VIEW latest_batch AS
         SELECT * EXCEPT (_rn) FROM (
@@ -245,16 +196,18 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
         return result
 
     log.info("%s: reading %s snapshots (%s, %s]", target, source, start, end)
+    phases = Phases()
+    result["phases"] = phases.seconds
     pause_point("planned")
-    fold_from = fold_source(spark, target, mode, start) if spec.strategy == "fold" else None
-    if fold_from:
-        result["fold_from"] = fold_from
-    _create_views(spark, table, spec, sql, mode, start, end, start_date, end_date, fold_from)
+    _create_views(spark, table, spec, sql, mode, start, end, start_date, end_date)
     result["rows_read"] = spark.sql("SELECT count(*) AS n FROM raw_new").first().n
+    phases.mark("read")
     result["unexpected_fields"] = report_unexpected_fields(spark, table, spec, sql)
+    phases.mark("fields")
     # typing (JSON parsing) is the costly part: computed once, then counted and written from memory
     spark.sql("CACHE TABLE latest_batch")
     result["rows_merged"] = spark.sql("SELECT count(*) AS n FROM latest_batch").first().n
+    phases.mark("transform")
     columns = [name for name, _ in table_columns(spark, target)]
     col_list = ", ".join(columns)
     if mode == "full" or (start is None and mode == "incremental" and _is_empty(spark, target)):
@@ -276,14 +229,14 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
             WHEN MATCHED AND {newer} THEN UPDATE SET {assignments}
             WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})
         """)
+    phases.mark("write")
     spark.sql("UNCACHE TABLE IF EXISTS latest_batch")
-    for view in ("fold_events", "fold_stored"):
-        spark.sql(f"UNCACHE TABLE IF EXISTS {view}")
     log.info("%s: write committed", target)
     pause_point("between_commits")
     if mode != "range":
         # Only now, with the write committed, may the watermark move (invariant 2).
         write_watermarks(spark, target, {source: end}, result["rows_read"])
+        phases.mark("watermark")
     log.info("%s: %d raw rows -> %d ids (%s); watermark %s", target, result["rows_read"], result["rows_merged"],
              mode, end if mode != "range" else "unchanged")
     return result

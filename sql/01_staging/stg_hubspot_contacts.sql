@@ -34,11 +34,7 @@ CREATE TABLE IF NOT EXISTS staging.stg_hubspot_contacts (
   _kafka_partition    INT,
   _kafka_offset       BIGINT,
   _raw_id             STRING,
-  _staged_at          TIMESTAMP,
-  _fold_state         ARRAY<STRUCT<version_at: TIMESTAMP, event_type: STRING, archived: BOOLEAN,
-                        _webhook_id: STRING, _kafka_partition: INT, _kafka_offset: BIGINT,
-                        property: STRING, value: STRING>>
-                          COMMENT 'the events this row folds that a newer event can still lose to (sql/01_staging/hubspot_fold.sql)'
+  _staged_at          TIMESTAMP
 )
 USING iceberg
 TBLPROPERTIES (
@@ -50,8 +46,7 @@ TBLPROPERTIES (
 );
 
 -- ====  TRANSFORM  ============================================================
--- Input: `fold_events` (sql/01_staging/hubspot_fold.sql): the events of the object ids being
--- refreshed, one row per (event, property). Output: one row per id.
+-- Input: `raw_batch` = every raw row of the object ids being refreshed. Output: one row per id.
 SELECT
   contact_id,
   p_email                                                                AS email,
@@ -79,7 +74,7 @@ SELECT
   current_timestamp()                                                    AS _staged_at
 FROM (
   SELECT
-    object_key AS contact_id,
+    contact_id,
     max_by(value, version) FILTER (WHERE property = 'address')             AS p_address,
     max_by(value, version) FILTER (WHERE property = 'city')                AS p_city,
     max_by(value, version) FILTER (WHERE property = 'company')             AS p_company,
@@ -96,15 +91,37 @@ FROM (
     max_by(value, version) FILTER (WHERE property = 'zip')                 AS p_zip,
     max_by(value, version) FILTER (WHERE property = 'createdate')          AS p_createdate,
     max_by(event_type LIKE '%.deletion' OR archived, version)
-      FILTER (WHERE is_lifecycle)                                        AS is_deleted,
+      FILTER (WHERE event_type LIKE '%.deletion' OR event_type LIKE '%.creation'
+                    OR event_type LIKE '%.restore' OR event_type = 'object') AS is_deleted,
     min(version_at)                                                      AS first_seen_at,
     max(version_at)                                                      AS updated_at,
-    coalesce(max(_prior_events), 0) + count(DISTINCT _raw_pos)           AS event_count,
+    count(DISTINCT _raw_pos)                                             AS event_count,
     max_by(_webhook_id, version)                                         AS _webhook_id,
     max_by(_kafka_partition, version)                                    AS _kafka_partition,
     max_by(_kafka_offset, version)                                       AS _kafka_offset
-  FROM fold_events
-  GROUP BY object_key
+  FROM (
+    SELECT
+      r.*, e.property, e.value,
+      named_struct('at', version_at, 'partition', _kafka_partition, 'offset', _kafka_offset) AS version,
+      concat(_kafka_partition, '/', _kafka_offset)                       AS _raw_pos
+    FROM (
+      SELECT
+        coalesce(get_json_object(payload, '$.objectId'), get_json_object(payload, '$.id')) AS contact_id,
+        coalesce(timestamp_millis(try_cast(get_json_object(payload, '$.occurredAt') AS BIGINT)),
+                 try_to_timestamp(get_json_object(payload, '$.updatedAt')))  AS version_at,
+        coalesce(get_json_object(payload, '$.subscriptionType'), 'object') AS event_type,
+        coalesce(try_cast(get_json_object(payload, '$.archived') AS BOOLEAN), false) AS archived,
+        _webhook_id, _kafka_partition, _kafka_offset,
+        coalesce(
+          from_json(get_json_object(payload, '$.properties'), 'MAP<STRING, STRING>'),
+          CASE WHEN get_json_object(payload, '$.propertyName') IS NOT NULL
+               THEN map(get_json_object(payload, '$.propertyName'), get_json_object(payload, '$.propertyValue'))
+          END)                                                            AS props
+      FROM raw_batch
+    ) r
+    LATERAL VIEW OUTER explode(props) e AS property, value
+  )
+  GROUP BY contact_id
 )
 
 -- ====  IGNORED  ==============================================================
