@@ -50,7 +50,9 @@ class SparkEngine:
         spark.sparkContext.addPyFile(er_core.__file__)  # beside this file locally, from pyFiles on EMR
 
     def materialise(self, name: str, sql: str) -> None:
+        started = time.monotonic()
         self.spark.sql(sql).localCheckpoint(eager=True).createOrReplaceTempView(name)
+        log.info("%s materialised in %.2fs", name, time.monotonic() - started)
 
     def rows(self, sql: str) -> list[dict[str, Any]]:
         return [r.asDict() for r in self.spark.sql(sql).collect()]
