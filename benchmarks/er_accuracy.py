@@ -154,7 +154,7 @@ def run_splink(frames: list, truth: set[tuple[str, str]], link_type: str, tmp: P
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("postcode"), estimate_without_term_frequencies=True)
     t_train = time.monotonic() - t0
-    all_pairs = linker.inference.predict().as_duckdbpyrelation()
+    all_pairs = linker.inference.predict().as_duckdbpyrelation()  # noqa: F841 (DuckDB reads it by name below)
     # counted in SQL: at 1M records the pairs after blocking do not fit in Python sets
     con.register("bench_truth_df", __import__("pandas").DataFrame(sorted(truth), columns=["a", "b"]))
     con.execute("CREATE TEMP TABLE bench_pairs AS SELECT least(rec_id_l, rec_id_r) AS a, "
