@@ -302,14 +302,26 @@ def _check_entities(console: Console, profile: Profile, truth: list[dict]) -> di
 
     from icefloe.datagen.traffic import pairwise_quality
 
-    rows = load_catalog("icefloe", **profile.pyiceberg_properties()).load_table("semantic.entity_index").scan(
+    from icefloe.er_truth import linkable_groups, score, staging_records
+
+    catalog = load_catalog("icefloe", **profile.pyiceberg_properties())
+    rows = catalog.load_table("semantic.entity_index").scan(
         selected_fields=("source", "source_id", "entity_id")).to_arrow().to_pylist()
     assigned = {(r["source"], r["source_id"]): r["entity_id"] for r in rows}
     people = {(t["source"], t["id"]): t["person_id"] for t in truth if t.get("person_id")}
     q = pairwise_quality(assigned, people)
+    # the true pairs that share identifying evidence (a mailbox or phone of their own, or a name at one
+    # street address); the others share a name or nothing, as namesakes and relatives do
+    by_rid = {f"{s}|{i}": p for (s, i), p in people.items()}
+    groups, _ = linkable_groups(staging_records(catalog), by_rid)
+    linkable = score({f"{s}|{i}": e for (s, i), e in assigned.items()}, by_rid, groups)
+    q["recall_linkable"] = linkable.recall_linkable
     console.print(f"  entity resolution: {q['records']:,} person records across Shopify, Stripe and HubSpot -> "
                   f"{q['entities']:,} entities (ground truth: {q['people']:,} people); pairwise precision "
-                  f"{q['precision']:.3f}, recall {q['recall']:.3f}, F1 {q['f1']:.3f}")
+                  f"{q['precision']:.3f}, recall {q['recall']:.3f}, F1 {q['f1']:.3f}; recall "
+                  f"{linkable.recall_linkable:.3f} over the {linkable.linkable_pairs:,} true pairs with identifying "
+                  f"evidence in common (a mailbox or phone of their own, or a name at one address; the others share "
+                  f"a name or nothing, as namesakes do)")
     return q
 
 
