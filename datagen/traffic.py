@@ -13,7 +13,7 @@ and no SQL with the Spark jobs. The latest version of an object is the one that 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -148,19 +148,3 @@ def daily_mismatches(got: dict[date, dict], expected: dict[date, dict]) -> list[
     return out
 
 
-def pairwise_quality(assigned: dict, truth: dict) -> dict[str, float]:
-    """Pairwise precision/recall/F1 of a clustering (`record -> entity`) against `record -> true person`,
-    over the records both know."""
-    keys = assigned.keys() & truth.keys()
-
-    def pairs(groups: Counter) -> int:
-        return sum(n * (n - 1) // 2 for n in groups.values())
-
-    predicted = pairs(Counter(assigned[k] for k in keys))
-    actual = pairs(Counter(truth[k] for k in keys))
-    both = pairs(Counter((assigned[k], truth[k]) for k in keys))
-    precision = both / predicted if predicted else 1.0
-    recall = both / actual if actual else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"records": len(keys), "precision": precision, "recall": recall, "f1": f1,
-            "entities": len(set(assigned[k] for k in keys)), "people": len(set(truth[k] for k in keys))}

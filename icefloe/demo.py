@@ -300,26 +300,23 @@ def _check_marts(console: Console, profile: Profile, expected: dict) -> int:
 def _check_entities(console: Console, profile: Profile, truth: list[dict]) -> dict:
     from pyiceberg.catalog import load_catalog
 
-    from icefloe.datagen.traffic import pairwise_quality
-
     from icefloe.er_truth import linkable_groups, score, staging_records
 
     catalog = load_catalog("icefloe", **profile.pyiceberg_properties())
     rows = catalog.load_table("semantic.entity_index").scan(
         selected_fields=("source", "source_id", "entity_id")).to_arrow().to_pylist()
-    assigned = {(r["source"], r["source_id"]): r["entity_id"] for r in rows}
-    people = {(t["source"], t["id"]): t["person_id"] for t in truth if t.get("person_id")}
-    q = pairwise_quality(assigned, people)
+    assigned = {f"{r['source']}|{r['source_id']}": r["entity_id"] for r in rows}
+    people = {f"{t['source']}|{t['id']}": t["person_id"] for t in truth if t.get("person_id")}
     # the true pairs that share identifying evidence (a mailbox or phone of their own, or a name at one
     # street address); the others share a name or nothing, as namesakes and relatives do
-    by_rid = {f"{s}|{i}": p for (s, i), p in people.items()}
-    groups, _ = linkable_groups(staging_records(catalog), by_rid)
-    linkable = score({f"{s}|{i}": e for (s, i), e in assigned.items()}, by_rid, groups)
-    q["recall_linkable"] = linkable.recall_linkable
+    groups, _ = linkable_groups(staging_records(catalog), people)
+    s = score(assigned, people, groups)
+    q = {"records": s.records, "precision": s.precision, "recall": s.recall, "f1": s.f1, "entities": s.entities,
+         "people": s.people, "recall_linkable": s.recall_linkable}
     console.print(f"  entity resolution: {q['records']:,} person records across Shopify, Stripe and HubSpot -> "
                   f"{q['entities']:,} entities (ground truth: {q['people']:,} people); pairwise precision "
                   f"{q['precision']:.3f}, recall {q['recall']:.3f}, F1 {q['f1']:.3f}; recall "
-                  f"{linkable.recall_linkable:.3f} over the {linkable.linkable_pairs:,} true pairs with identifying "
+                  f"{s.recall_linkable:.3f} over the {s.linkable_pairs:,} true pairs with identifying "
                   f"evidence in common (a mailbox or phone of their own, or a name at one address; the others share "
                   f"a name or nothing, as namesakes do)")
     return q

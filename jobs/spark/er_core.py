@@ -635,14 +635,14 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
     def klass(col: str) -> str:
         return f"(CASE WHEN {col} > {g2} THEN 2 WHEN {col} > {g1} THEN 1 ELSE 0 END)"
 
-    def restrict_to_blocks_of(rids_sql: str) -> None:
-        """`er_blocking_rel`: every member of every block that a record of `rids_sql` (or a changed
-        record, before or after its change) is in, and `er_block_sizes` for those blocks only. The
-        steps below never look at another block, so their result is the same as over the whole index,
-        at the cost of the blocks the batch touches rather than of the index."""
-        engine.materialise("er_rel_keys", f"""
-            SELECT blocking_type, blocking_key FROM er_dirty_blocks
-            UNION SELECT b.blocking_type, b.blocking_key FROM er_blocking b JOIN ({rids_sql}) x ON x.rid = b.rid""")
+    def restrict_to_blocks_of(rids_sql: str | None = None) -> None:
+        """`er_blocking_rel`: every member of every block a changed record was or is in (and, with
+        `rids_sql`, every block a record of `rids_sql` is in), and `er_block_sizes` for those blocks
+        only. The steps below never look at another block, so their result is the same as over the
+        whole index, at the cost of the blocks the batch touches rather than of the index."""
+        more = (f"UNION SELECT b.blocking_type, b.blocking_key FROM er_blocking b JOIN ({rids_sql}) x ON x.rid = b.rid"
+                if rids_sql else "")
+        engine.materialise("er_rel_keys", f"SELECT blocking_type, blocking_key FROM er_dirty_blocks {more}")
         engine.materialise("er_blocking_rel", """
             SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking b
             JOIN er_rel_keys k ON k.blocking_type = b.blocking_type AND k.blocking_key = b.blocking_key""")
@@ -659,7 +659,7 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
         engine.materialise("er_dirty_blocks", """
             SELECT DISTINCT s.blocking_type, s.blocking_key FROM er_state_blocking s JOIN er_changed_in c ON c.rid = s.rid
             UNION SELECT DISTINCT blocking_type, blocking_key FROM er_batch_keys""")
-        restrict_to_blocks_of("SELECT rid FROM er_changed_in")
+        restrict_to_blocks_of()  # a changed record's current blocks are among the dirty ones
         # blocks of changed records whose size crossed a guard: every pair inside is re-decided
         engine.materialise("er_flipped_blocks", f"""
             SELECT d.blocking_type, d.blocking_key FROM er_dirty_blocks d

@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 #: columns that differ between two builds of the same rows (when, not what)
 AUDIT = frozenset({"_staged_at", "_built_at"})
-
-
-def _hashable(value: Any) -> Any:
-    """Lists and structs (a HubSpot table's `_fold_state`) as tuples, so rows can be counted."""
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
-    return value
 
 
 def table_rows(catalog, table: str) -> Counter:
     """Every row of `table` but its audit columns, as a multiset."""
     t = catalog.load_table(table)
     cols = [f.name for f in t.schema().fields if f.name not in AUDIT]
-    return Counter(tuple(_hashable(r[c]) for c in cols)
-                   for r in t.scan(selected_fields=tuple(cols)).to_arrow().to_pylist())
+    return Counter(tuple(r[c] for c in cols) for r in t.scan(selected_fields=tuple(cols)).to_arrow().to_pylist())
