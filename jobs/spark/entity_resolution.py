@@ -8,9 +8,11 @@ The method is `er_core.py` beside this file plus `sql/02_semantic/er_method.sql`
 `icefloe resolve` runs on DuckDB. This file only adapts Spark to `er_core.Engine` and moves data
 between the staging tables, the semantic tables and the method's temporary views.
 
-Incremental (default): the sources' current records are hashed as they are (`metadata.er_input_hashes`
-holds the hash of each record in the index); only those whose input is new or different are
-normalised (none: the method is not run), and those whose normalised keys changed are blocked
+Incremental (default): only the records of ids whose rows were staged since the snapshots the last
+run read (`metadata.incremental_watermarks`, job `semantic.entity_index#<hash of the sources file and
+er_core.py>`: a changed mapping or method reads everything once) are read; they are hashed as they
+are (`metadata.er_input_hashes` holds the hash of each record in the index); only those whose input
+is new or different are normalised (none: the method is not run), and those whose normalised keys changed are blocked
 against `semantic.blocking_index`; only the links and clusters they can affect are recomputed
 (er_core.run). Entity ids stay stable; merged ids go to `semantic.entity_aliases`. `--mode full`
 recomputes everything from the sources (new ids).
@@ -117,12 +119,65 @@ def _column(expr: str | list[str]) -> str:
     return casts[0] if len(casts) == 1 else f"coalesce({', '.join(casts)})"
 
 
-def source_view(spark, doc: dict[str, Any]) -> int:
+def _id_column(cols: dict[str, Any]) -> str:
+    return cols["id"] if isinstance(cols["id"], str) else cols["id"][0]
+
+
+def watermark_job(doc: dict[str, Any]) -> str:
+    """The watermark job name: a changed mapping or normalising code starts a new one (read all)."""
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True).encode() + Path(er_core.__file__).read_bytes())
+    return f"semantic.entity_index#{digest.hexdigest()[:12]}"
+
+
+def fresh_ids(spark, doc: dict[str, Any], job: str) -> dict[str, int] | None:
+    """Temporary view `er_fresh` (source, id): the ids with a row staged (`_staged_at`) in any of
+    their source's tables since the snapshot the last run read. Returns the snapshots to read now,
+    or None when a table has no usable starting point (first run under this job name, a snapshot
+    expired or rolled back, no `_staged_at`): then everything is read, as a full run does.
+    An id whose rows did not change since has the same input, so the hash check would skip it."""
+    from icefloe_spark import CATALOG, current_ancestors, current_snapshot, read_watermarks
+
+    marks, snaps, parts = read_watermarks(spark, job), {}, []
+    for s in doc["sources"]:
+        table = s["table"]
+        if not spark.catalog.tableExists(f"{CATALOG}.{table}"):
+            continue
+        snap, prev = current_snapshot(spark, table), marks.get(table)
+        if snap is None:
+            continue
+        if (prev is None or prev not in current_ancestors(spark, table)
+                or "_staged_at" not in {f.name for f in spark.table(f"{CATALOG}.{table}").schema.fields}):
+            log.info("entity resolution: no starting point in %s for %s: reading every record", table, job)
+            return None
+        snaps[table] = snap
+        if prev == snap:
+            continue
+        since = spark.sql(f"SELECT unix_micros(max(_staged_at)) AS m FROM {CATALOG}.{table} "
+                          f"VERSION AS OF {prev}").first().m
+        newer = f"WHERE _staged_at > timestamp_micros({since})" if since is not None else ""
+        parts.append(f"SELECT '{s['source']}' AS source, CAST(`{_id_column(s['columns'])}` AS STRING) AS id "
+                     f"FROM {CATALOG}.{table} VERSION AS OF {snap} {newer}")
+    union = " UNION ".join(parts) or "SELECT CAST(NULL AS STRING) AS source, CAST(NULL AS STRING) AS id WHERE 1 = 0"
+    spark.sql(f"SELECT DISTINCT source, id FROM ({union}) f WHERE id IS NOT NULL") \
+        .localCheckpoint(eager=True).createOrReplaceTempView("er_fresh")
+    return snaps
+
+
+def current_snapshots(spark, doc: dict[str, Any]) -> dict[str, int]:
+    """The current snapshot of every source table that has one."""
+    from icefloe_spark import CATALOG, current_snapshot
+
+    tables = {s["table"] for s in doc["sources"] if spark.catalog.tableExists(f"{CATALOG}.{s['table']}")}
+    return {t: snap for t in sorted(tables) if (snap := current_snapshot(spark, t)) is not None}
+
+
+def source_view(spark, doc: dict[str, Any], snapshots: dict[str, int] | None = None, fresh: bool = False) -> int:
     """Temporary view `er_raw` (INPUT_FIELDS as strings) over every configured table that exists.
 
     Several entries may feed one source (Shopify customers, and the customers of orders whose
     customers/create has not arrived): one record per (source, id), the earliest entry first, then
-    the latest row by `order_by`."""
+    the latest row by `order_by`. Every table is read at its snapshot in `snapshots` (one without is
+    empty); with `fresh`, only the ids of `er_fresh` (fresh_ids)."""
     from icefloe_spark import CATALOG
 
     parts = []
@@ -142,9 +197,18 @@ def source_view(spark, doc: dict[str, Any]) -> int:
             for f in er_core.INPUT_FIELDS if f != "source")
         order = f"CAST(`{s['order_by']}` AS STRING)" if s.get("order_by") else "CAST(NULL AS STRING)"
         where = f" AND ({s['where']})" if s.get("where") else ""
+        at = ""
+        if snapshots is not None:
+            if table in snapshots:
+                at = f"VERSION AS OF {snapshots[table]}"
+            else:  # no snapshot yet: empty
+                where += " AND false"
+        if fresh:
+            where += (f" AND CAST(`{_id_column(cols)}` AS STRING) IN "
+                      f"(SELECT id FROM er_fresh WHERE source = '{s['source']}')")
         parts.append(f"""
             SELECT '{s['source']}' AS source, {select}, {rank} AS _rank, {order} AS _version
-            FROM {CATALOG}.{table} WHERE `{cols['id'] if isinstance(cols['id'], str) else cols['id'][0]}` IS NOT NULL{where}""")
+            FROM {CATALOG}.{table} {at} WHERE `{_id_column(cols)}` IS NOT NULL{where}""")
     if not parts:
         return 0
     fields = ", ".join(er_core.INPUT_FIELDS)
@@ -203,11 +267,18 @@ def unchanged_result(spark) -> er_core.RunResult:
                              seconds=round(time.monotonic() - t0, 3), phases={})
 
 
-def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
-    from icefloe_spark import spark_session
+def input_tables(sources: Path) -> list[str]:
+    """The tables entity resolution reads (`table` of every entry of the sources file)."""
+    return sorted({s["table"] for s in load_sources(sources).get("sources", [])})
+
+
+def run_catalog(mode: str, sources: Path, spark=None) -> dict[str, Any]:
+    """Resolve the person records of `sources` against the index (`spark`: a session to run in,
+    by default the job's own)."""
+    from icefloe_spark import ensure_watermarks, spark_session, write_watermarks
 
     doc = load_sources(sources)
-    spark = spark_session("icefloe-entity-resolution")
+    spark = spark or spark_session("icefloe-entity-resolution")
     started = tick = time.monotonic()
     phases: dict[str, float] = {}
 
@@ -217,13 +288,19 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
         tick = time.monotonic()
 
     ensure_tables(spark)
+    ensure_watermarks(spark)
     engine = SparkEngine(spark)
-    if source_view(spark, doc) == 0:
+    job = watermark_job(doc)
+    first = mode == "full" or spark.sql("SELECT 1 FROM semantic.entity_index LIMIT 1").count() == 0
+    snapshots = None if first else fresh_ids(spark, doc, job)
+    fresh = snapshots is not None
+    if not fresh:
+        snapshots = current_snapshots(spark, doc)
+    if source_view(spark, doc, snapshots, fresh) == 0:
         log.warning("entity resolution: none of the sources in %s exists; nothing to do", sources)
         return {"records": 0}
     region = doc.get("phone_region", "US")
     input_hashes(engine, [src["source"] for src in doc["sources"]], region)
-    first = mode == "full" or spark.sql("SELECT 1 FROM semantic.entity_index LIMIT 1").count() == 0
     if not first:
         changed_input(spark)
     engine.normalise("er_raw_keyed" if first else "er_todo", "er_norm", _normaliser(region))
@@ -264,8 +341,15 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     phase("write_state")
     if normalised:
         # after the index: a hash stored names a record the index holds as normalised from that input
-        spark.sql("INSERT OVERWRITE metadata.er_input_hashes SELECT r._key, r._input_hash FROM er_raw_keyed r "
-                  "JOIN er_records e ON e.rid = r._key")
+        stored = "SELECT r._key AS rid, r._input_hash AS input_hash FROM er_raw_keyed r JOIN er_records e ON e.rid = r._key"
+        if fresh:  # only the fresh ids were read: the others' hashes stand
+            spark.sql(f"""MERGE INTO metadata.er_input_hashes t USING ({stored}) s ON t.rid = s.rid
+                WHEN MATCHED AND t.input_hash <> s.input_hash THEN UPDATE SET input_hash = s.input_hash
+                WHEN NOT MATCHED THEN INSERT (rid, input_hash) VALUES (s.rid, s.input_hash)""")
+        else:
+            spark.sql(f"INSERT OVERWRITE metadata.er_input_hashes {stored}")
+    # last: the snapshots read are covered (a crash before this re-reads them; the hashes skip what is done)
+    write_watermarks(spark, job, snapshots, normalised)
     stats = {"run_id": run_id, "mode": "full" if first else "incremental", "records": result.records,
              "normalised_records": normalised, "changed_records": result.changed, "candidate_pairs": result.candidate_pairs,
              "reduction_ratio": result.reduction_ratio, "matches": result.links_scored_above,
