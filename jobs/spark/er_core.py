@@ -676,11 +676,12 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
             JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key
             WHERE d.blocking_type IN ('email', 'phone') AND n.n <= {g1}""")
         engine.materialise("er_focus_pairs", """
-            WITH m AS (
-              SELECT u.rid, u.blocking_type, u.blocking_key FROM (
-                SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking_rel b
-                UNION SELECT s.rid, s.blocking_type, s.blocking_key FROM er_state_blocking s) u
-              JOIN er_flipped_blocks f ON f.blocking_type = u.blocking_type AND f.blocking_key = u.blocking_key)
+            WITH m AS (  -- the flipped blocks' members, now and before (each side joined first: small)
+              SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking_rel b
+              JOIN er_flipped_blocks f ON f.blocking_type = b.blocking_type AND f.blocking_key = b.blocking_key
+              UNION
+              SELECT s.rid, s.blocking_type, s.blocking_key FROM er_state_blocking s
+              JOIN er_flipped_blocks f ON f.blocking_type = s.blocking_type AND f.blocking_key = s.blocking_key)
             SELECT DISTINCT l.rid AS rid_l, r.rid AS rid_r FROM m l
             JOIN m r ON l.blocking_type = r.blocking_type AND l.blocking_key = r.blocking_key AND l.rid < r.rid""")
         # pairs inside a flipped block are compared on every block they share: add those blocks
