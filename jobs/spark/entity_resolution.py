@@ -275,7 +275,7 @@ def input_tables(sources: Path) -> list[str]:
 def run_catalog(mode: str, sources: Path, spark=None) -> dict[str, Any]:
     """Resolve the person records of `sources` against the index (`spark`: a session to run in,
     by default the job's own)."""
-    from icefloe_spark import ensure_watermarks, spark_session, write_watermarks
+    from icefloe_spark import ensure_watermarks, forget_watermarks, spark_session, write_watermarks
 
     doc = load_sources(sources)
     spark = spark or spark_session("icefloe-entity-resolution")
@@ -349,6 +349,7 @@ def run_catalog(mode: str, sources: Path, spark=None) -> dict[str, Any]:
         else:
             spark.sql(f"INSERT OVERWRITE metadata.er_input_hashes {stored}")
     # last: the snapshots read are covered (a crash before this re-reads them; the hashes skip what is done)
+    forget_watermarks(spark, job.split("#")[0] + "#", keep=job)
     write_watermarks(spark, job, snapshots, normalised)
     stats = {"run_id": run_id, "mode": "full" if first else "incremental", "records": result.records,
              "normalised_records": normalised, "changed_records": result.changed, "candidate_pairs": result.candidate_pairs,

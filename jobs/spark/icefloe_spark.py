@@ -286,6 +286,19 @@ def write_watermarks(spark, job: str, snapshots: dict[str, int | None], rows: in
     _commit_watermarks(spark, values)
 
 
+def forget_watermarks(spark, prefix: str, keep: str) -> list[str]:
+    """Delete the watermarks of the jobs named `prefix`... other than `keep` (a job renamed by a new
+    configuration): a watermark left behind would keep its snapshots from ever being expired."""
+    stale = [r.job_name for r in spark.sql(f"SELECT DISTINCT job_name FROM {WATERMARKS} "
+                                           f"WHERE startswith(job_name, '{prefix}')").collect() if r.job_name != keep]
+    if stale:
+        with _WATERMARK_LOCK:
+            spark.sql(f"REFRESH TABLE {WATERMARKS}")
+            spark.sql(f"DELETE FROM {WATERMARKS} WHERE job_name IN ({', '.join(repr(j) for j in stale)})")
+        log.info("watermarks of %s forgotten (renamed to %s)", ", ".join(stale), keep)
+    return stale
+
+
 def _commit_watermarks(spark, values: list[str]) -> None:
     if not values:
         return

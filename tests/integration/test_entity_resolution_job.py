@@ -132,6 +132,7 @@ def test_an_incremental_run_reads_only_the_ids_staged_since_the_last_run(stack, 
     from datetime import datetime, timezone
 
     from pyiceberg.catalog import load_catalog
+    from pyiceberg.expressions import EqualTo
 
     from icefloe.config import Profile
     from icefloe.jobs import result_line, run_spark
@@ -170,4 +171,12 @@ def test_an_incremental_run_reads_only_the_ids_staged_since_the_last_run(stack, 
     stamped_table(catalog, rows)
     fourth = run()
     assert fourth["normalised_records"] == 1 and fourth["changed_records"] == 1
+    # a changed mapping is another job: everything is read once (the inputs' hashes are unchanged), and
+    # the old job's watermark is forgotten (it would keep its snapshots from being expired)
+    conf.write_text(STAMPED + "    where: pid IS NOT NULL\n")
+    assert run()["normalised_records"] == 0
+    marks = catalog.load_table("metadata.incremental_watermarks").scan().to_arrow().to_pylist()
+    jobs = {m["job_name"] for m in marks if m["source_table"] == "staging.er_test_stamped"}
+    assert len(jobs) == 1 and jobs != {mine[0]["job_name"]}
     catalog.drop_table("staging.er_test_stamped")
+    catalog.load_table("metadata.incremental_watermarks").delete(EqualTo("source_table", "staging.er_test_stamped"))
