@@ -271,7 +271,7 @@ def _batch(console: Console, stack: StackSettings, label: str):
     for col in ("step", "tables", "rows", "seconds"):
         table.add_column(col, justify="right" if col in ("rows", "seconds", "tables") else "left")
     for s in result.steps:
-        table.add_row(s.name, str(len(s.tables)), f"{s.rows:,}", s.seconds_text())
+        table.add_row(s.name, str(len(s.tables)), f"{s.rows:,}", f"{s.seconds:.1f}")
     console.print(table)
     return result
 

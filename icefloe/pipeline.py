@@ -40,11 +40,6 @@ class StepResult:
     rows: int = 0  # rows written (staging: raw rows read and merged; layers: keys recomputed or rows rebuilt)
     seconds: float = 0.0
     tables: dict[str, dict] = field(default_factory=dict)  # per-table ICEFLOE_RESULT
-    overlap_seconds: float = 0.0  # of `seconds`, how many ran beside the step before (ER beside staging)
-
-    def seconds_text(self) -> str:
-        """`35.2` or, for a step that ran partly beside the one before, `35.2 (21 beside staging)`."""
-        return f"{self.seconds:.1f}" + (f" ({self.overlap_seconds:.0f} beside staging)" if self.overlap_seconds else "")
 
 
 @dataclass
@@ -61,15 +56,14 @@ class BatchResult:
         return asdict(self)
 
 
-def step_walls(output: str) -> dict[str, tuple[float, float]]:
-    """Wall time of the steps whose tables ran side by side (`ICEFLOE_STEP {"step", "seconds",
-    "overlap"}` lines): their tables' own times overlap, so their sum is not the step's time; and
-    the seconds of it that ran beside the step before."""
+def step_walls(output: str) -> dict[str, float]:
+    """Wall time of the steps whose tables ran side by side (`ICEFLOE_STEP {"step", "seconds"}`
+    lines): their tables' own times overlap, so their sum is not the step's time."""
     walls = {}
     for line in output.splitlines():
         if line.startswith(STEP_MARKER + " "):
             step = json.loads(line[len(STEP_MARKER):])
-            walls[step["step"]] = (float(step["seconds"]), float(step.get("overlap", 0.0)))
+            walls[step["step"]] = float(step["seconds"])
     return walls
 
 
@@ -132,11 +126,10 @@ def run_batch(stack: StackSettings | None = None, progress: Progress | None = No
         rs = [r for r in parse_results(run.output) if r.get("step") == name]
         if not rs:
             continue
-        seconds, overlap = walls.get(name, (round(sum(r.get("seconds", 0.0) for r in rs), 2), 0.0))
-        result.steps.append(StepResult(name, sum(_rows(r) for r in rs), seconds, {r["table"]: r for r in rs},
-                                       overlap))
+        seconds = walls.get(name, round(sum(r.get("seconds", 0.0) for r in rs), 2))
+        result.steps.append(StepResult(name, sum(_rows(r) for r in rs), seconds, {r["table"]: r for r in rs}))
     result.seconds = round(time.monotonic() - t_all, 2)
-    result.startup_seconds = round(run.seconds - sum(s.seconds - s.overlap_seconds for s in result.steps), 2)
+    result.startup_seconds = round(run.seconds - sum(s.seconds for s in result.steps), 2)
     return result
 
 
@@ -169,5 +162,5 @@ def batch_run(mode: str = typer.Option("incremental", help="incremental | full")
     for col in ("step", "tables", "rows", "seconds"):
         table.add_column(col, justify="left" if col == "step" else "right")
     for s in result.steps:
-        table.add_row(s.name, str(len(s.tables)), str(s.rows), s.seconds_text())
+        table.add_row(s.name, str(len(s.tables)), str(s.rows), f"{s.seconds:.1f}")
     console.print(table)

@@ -28,10 +28,9 @@ def test_a_step_whose_tables_ran_side_by_side_takes_its_wall_time_not_their_sum(
         'ICEFLOE_RESULT {"step": "staging", "table": "staging.stg_a", "seconds": 30.0}',
         'ICEFLOE_RESULT {"step": "staging", "table": "staging.stg_b", "seconds": 25.0}',
         'ICEFLOE_STEP {"step": "staging", "seconds": 31.5}',
-        'ICEFLOE_STEP {"step": "entity_resolution", "seconds": 40.0, "overlap": 12.5}',
         "ICEFLOE_STEPS is not a step line",
     ])
-    assert step_walls(out) == {"staging": (31.5, 0.0), "entity_resolution": (40.0, 12.5)}
+    assert step_walls(out) == {"staging": 31.5}
     assert step_walls("ICEFLOE_RESULT {}") == {}
 
 

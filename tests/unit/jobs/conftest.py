@@ -39,9 +39,3 @@ def layers(spark_common):
 @pytest.fixture(scope="session")
 def staging(spark_common):
     return load(PROJECT_ROOT / "jobs" / "spark" / "staging.py", "icefloe_staging")
-
-
-@pytest.fixture(scope="session")
-def load_job():
-    """load(path, module name): a job file loaded by path (for a test that first stands in for its imports)."""
-    return load
