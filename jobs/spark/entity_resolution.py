@@ -267,18 +267,11 @@ def unchanged_result(spark) -> er_core.RunResult:
                              seconds=round(time.monotonic() - t0, 3), phases={})
 
 
-def input_tables(sources: Path) -> list[str]:
-    """The tables entity resolution reads (`table` of every entry of the sources file)."""
-    return sorted({s["table"] for s in load_sources(sources).get("sources", [])})
-
-
-def run_catalog(mode: str, sources: Path, spark=None) -> dict[str, Any]:
-    """Resolve the person records of `sources` against the index (`spark`: a session to run in,
-    by default the job's own)."""
+def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     from icefloe_spark import ensure_watermarks, forget_watermarks, spark_session, write_watermarks
 
     doc = load_sources(sources)
-    spark = spark or spark_session("icefloe-entity-resolution")
+    spark = spark_session("icefloe-entity-resolution")
     started = tick = time.monotonic()
     phases: dict[str, float] = {}
 
