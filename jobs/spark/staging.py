@@ -105,20 +105,21 @@ def declared_columns(spark, sql: LayerSql) -> list[tuple[str, str]]:
 
 
 def known_fields(sql: LayerSql) -> set[str]:
-    """Payload fields the TRANSFORM reads (JSON paths, fields of the payload parsed once into `p`,
-    HubSpot property names) or IGNORED lists."""
+    """Payload fields the TRANSFORM reads (JSON paths, fields of the payload parsed once into `p` or
+    of Stripe's `data.object` as `o`, HubSpot property names) or IGNORED lists."""
     fields = set(re.findall(r"'\$\.(?:data\.object\.)?(\w+)", sql.transform))
-    fields |= set(re.findall(r"\bp\.(\w+)", sql.transform))
+    fields |= set(re.findall(r"\b[po]\.(\w+)", sql.transform))
     fields |= set(re.findall(r"property = '(\w+)'", sql.transform))
     return fields | set(sql.ignored)
 
 
 def report_unexpected_fields(spark, table: str, spec: Staging, sql: LayerSql) -> list[str]:
     """Top-level payload fields in this batch that staging does not know: reported, never fatal."""
-    roots = [spec.fields_root]
+    # the top level's keys straight from the payload: get_json_object(payload, '$') would re-serialise it first
+    node = "payload" if spec.fields_root == "$" else f"get_json_object(payload, '{spec.fields_root}')"
     rows = spark.sql(f"""
         SELECT DISTINCT field FROM (
-          SELECT explode(json_object_keys(get_json_object(payload, '{roots[0]}'))) AS field FROM raw_new
+          SELECT explode(json_object_keys({node})) AS field FROM raw_new
           {"UNION ALL SELECT get_json_object(payload, '$.propertyName') FROM raw_new" if spec.strategy == "fold" else ""}
         ) WHERE field IS NOT NULL
     """).collect()

@@ -88,18 +88,25 @@ FROM (
       concat(_kafka_partition, '/', _kafka_offset)                       AS _raw_pos
     FROM (
       SELECT
-        coalesce(get_json_object(payload, '$.objectId'), get_json_object(payload, '$.id')) AS engagement_id,
-        coalesce(timestamp_millis(try_cast(get_json_object(payload, '$.occurredAt') AS BIGINT)),
-                 try_to_timestamp(get_json_object(payload, '$.updatedAt')))  AS version_at,
-        coalesce(get_json_object(payload, '$.subscriptionType'), 'object') AS event_type,
-        coalesce(try_cast(get_json_object(payload, '$.archived') AS BOOLEAN), false) AS archived,
+        coalesce(p.objectId, p.id)                                       AS engagement_id,
+        coalesce(timestamp_millis(try_cast(p.occurredAt AS BIGINT)),
+                 try_to_timestamp(p.updatedAt))                          AS version_at,
+        coalesce(p.subscriptionType, 'object')                           AS event_type,
+        coalesce(try_cast(p.archived AS BOOLEAN), false)                 AS archived,
         _webhook_id, _kafka_partition, _kafka_offset,
         coalesce(
-          from_json(get_json_object(payload, '$.properties'), 'MAP<STRING, STRING>'),
-          CASE WHEN get_json_object(payload, '$.propertyName') IS NOT NULL
-               THEN map(get_json_object(payload, '$.propertyName'), get_json_object(payload, '$.propertyValue'))
+          p.properties,
+          CASE WHEN p.propertyName IS NOT NULL
+               THEN map(p.propertyName, p.propertyValue)
           END)                                                            AS props
-      FROM raw_batch
+      FROM (
+        -- the payload parsed once, into `p`: a get_json_object per field would parse it again for each
+        SELECT *, from_json(payload, '
+          properties MAP<STRING, STRING>, objectId STRING, id STRING, occurredAt STRING,
+          updatedAt STRING, subscriptionType STRING, archived STRING, propertyName STRING,
+          propertyValue STRING') AS p
+        FROM raw_batch
+      )
     ) r
     LATERAL VIEW OUTER explode(props) e AS property, value
   )

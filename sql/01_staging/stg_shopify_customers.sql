@@ -43,34 +43,45 @@ TBLPROPERTIES (
 
 -- ====  TRANSFORM  ============================================================
 SELECT
-  get_json_object(payload, '$.id')                                       AS customer_id,
-  get_json_object(payload, '$.email')                                    AS email,
-  get_json_object(payload, '$.first_name')                               AS first_name,
-  get_json_object(payload, '$.last_name')                                AS last_name,
-  coalesce(get_json_object(payload, '$.phone'),
-           get_json_object(payload, '$.default_address.phone'))          AS phone,
-  get_json_object(payload, '$.state')                                    AS state,
-  try_cast(get_json_object(payload, '$.verified_email') AS BOOLEAN)      AS verified_email,
-  coalesce(get_json_object(payload, '$.email_marketing_consent.state') = 'subscribed',
-           try_cast(get_json_object(payload, '$.accepts_marketing') AS BOOLEAN), false) AS accepts_marketing,
-  try_cast(get_json_object(payload, '$.orders_count') AS INT)            AS orders_count,
-  try_cast(get_json_object(payload, '$.total_spent') AS DECIMAL(18,2))   AS total_spent,
-  get_json_object(payload, '$.currency')                                 AS currency,
-  get_json_object(payload, '$.tags')                                     AS tags,
-  get_json_object(payload, '$.default_address.city')                     AS address_city,
-  get_json_object(payload, '$.default_address.province_code')            AS address_province,
-  get_json_object(payload, '$.default_address.country_code')             AS address_country,
-  get_json_object(payload, '$.default_address.zip')                      AS address_zip,
-  get_json_object(payload, '$.default_address.address1')                 AS address_line1,
-  coalesce(get_json_object(payload, '$.state') = 'enabled', false)       AS is_enabled,
-  try_to_timestamp(get_json_object(payload, '$.created_at'))             AS created_at,
-  try_to_timestamp(get_json_object(payload, '$.updated_at'))             AS updated_at,
+  p.id                                                                   AS customer_id,
+  p.email                                                                AS email,
+  p.first_name                                                           AS first_name,
+  p.last_name                                                            AS last_name,
+  coalesce(p.phone,
+           p.default_address.phone)                                      AS phone,
+  p.state                                                                AS state,
+  try_cast(p.verified_email AS BOOLEAN)                                  AS verified_email,
+  coalesce(p.email_marketing_consent.state = 'subscribed',
+           try_cast(p.accepts_marketing AS BOOLEAN), false)              AS accepts_marketing,
+  try_cast(p.orders_count AS INT)                                        AS orders_count,
+  try_cast(p.total_spent AS DECIMAL(18,2))                               AS total_spent,
+  p.currency                                                             AS currency,
+  p.tags                                                                 AS tags,
+  p.default_address.city                                                 AS address_city,
+  p.default_address.province_code                                        AS address_province,
+  p.default_address.country_code                                         AS address_country,
+  p.default_address.zip                                                  AS address_zip,
+  p.default_address.address1                                             AS address_line1,
+  coalesce(p.state = 'enabled', false)                                   AS is_enabled,
+  try_to_timestamp(p.created_at)                                         AS created_at,
+  try_to_timestamp(p.updated_at)                                         AS updated_at,
   _webhook_id,
   _kafka_partition,
   _kafka_offset,
   concat('shopify.customers/', _kafka_partition, '/', _kafka_offset)     AS _raw_id,
   current_timestamp()                                                    AS _staged_at
-FROM raw_batch
+FROM (
+  -- the payload parsed once, into `p`: a get_json_object per field would parse it again for each
+  SELECT *, from_json(payload, '
+    id STRING, email STRING, first_name STRING, last_name STRING, phone STRING,
+    default_address STRUCT<
+      phone: STRING, city: STRING, province_code: STRING, country_code: STRING, zip: STRING,
+      address1: STRING>,
+    state STRING, verified_email STRING, email_marketing_consent STRUCT<state: STRING>,
+    accepts_marketing STRING, orders_count STRING, total_spent STRING, currency STRING, tags STRING,
+    created_at STRING, updated_at STRING') AS p
+  FROM raw_batch
+)
 
 -- ====  IGNORED  ==============================================================
 admin_graphql_api_id addresses default_address email_marketing_consent sms_marketing_consent note

@@ -52,21 +52,26 @@ SELECT
   current_timestamp()                                                    AS _staged_at
 FROM (
   SELECT
-    get_json_object(payload, '$.id')                                     AS product_id,
-    get_json_object(payload, '$.title')                                  AS title,
-    get_json_object(payload, '$.vendor')                                 AS vendor,
-    get_json_object(payload, '$.product_type')                           AS product_type,
-    get_json_object(payload, '$.handle')                                 AS handle,
-    get_json_object(payload, '$.status')                                 AS status,
-    get_json_object(payload, '$.tags')                                   AS tags,
-    coalesce(from_json(get_json_object(payload, '$.variants'),
-                       'ARRAY<STRUCT<price: STRING, inventory_quantity: BIGINT>>'),
-             array())                                                    AS variants,
-    try_to_timestamp(get_json_object(payload, '$.published_at'))         AS published_at,
-    try_to_timestamp(get_json_object(payload, '$.created_at'))           AS created_at,
-    try_to_timestamp(get_json_object(payload, '$.updated_at'))           AS updated_at,
+    p.id                                                                 AS product_id,
+    p.title                                                              AS title,
+    p.vendor                                                             AS vendor,
+    p.product_type                                                       AS product_type,
+    p.handle                                                             AS handle,
+    p.status                                                             AS status,
+    p.tags                                                               AS tags,
+    coalesce(p.variants, array())                                        AS variants,
+    try_to_timestamp(p.published_at)                                     AS published_at,
+    try_to_timestamp(p.created_at)                                       AS created_at,
+    try_to_timestamp(p.updated_at)                                       AS updated_at,
     _webhook_id, _kafka_partition, _kafka_offset
-  FROM raw_batch
+  FROM (
+    -- the payload parsed once, into `p`: a get_json_object per field would parse it again for each
+    SELECT *, from_json(payload, '
+      variants ARRAY<STRUCT<price: STRING, inventory_quantity: BIGINT>>, id STRING, title STRING,
+      vendor STRING, product_type STRING, handle STRING, status STRING, tags STRING, published_at STRING,
+      created_at STRING, updated_at STRING') AS p
+    FROM raw_batch
+  )
 )
 
 -- ====  IGNORED  ==============================================================

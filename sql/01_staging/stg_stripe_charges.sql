@@ -54,35 +54,35 @@ TBLPROPERTIES (
 
 -- ====  TRANSFORM  ============================================================
 SELECT
-  get_json_object(o, '$.id')                                             AS charge_id,
-  get_json_object(o, '$.customer')                                       AS customer_id,
-  get_json_object(o, '$.payment_intent')                                 AS payment_intent_id,
-  CAST(try_cast(get_json_object(o, '$.amount') AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS amount,
-  CAST(try_cast(get_json_object(o, '$.amount_captured') AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS amount_captured,
-  CAST(try_cast(get_json_object(o, '$.amount_refunded') AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS amount_refunded,
-  upper(get_json_object(o, '$.currency'))                                AS currency,
-  get_json_object(o, '$.status')                                         AS status,
-  get_json_object(o, '$.payment_method_details.type')                    AS payment_method_type,
-  get_json_object(o, '$.payment_method_details.card.brand')              AS card_brand,
-  get_json_object(o, '$.payment_method_details.card.country')            AS card_country,
-  get_json_object(o, '$.billing_details.email')                          AS billing_email,
-  get_json_object(o, '$.billing_details.name')                           AS billing_name,
-  get_json_object(o, '$.billing_details.address.country')                AS billing_country,
-  get_json_object(o, '$.receipt_email')                                  AS receipt_email,
-  get_json_object(o, '$.failure_code')                                   AS failure_code,
-  coalesce(try_cast(get_json_object(o, '$.paid') AS BOOLEAN), false)     AS is_paid,
-  coalesce(try_cast(get_json_object(o, '$.captured') AS BOOLEAN), false) AS is_captured,
-  coalesce(get_json_object(o, '$.status') = 'succeeded', false)          AS is_succeeded,
-  coalesce(try_cast(get_json_object(o, '$.amount_refunded') AS BIGINT) > 0, false) AS is_refunded,
-  coalesce(try_cast(get_json_object(o, '$.refunded') AS BOOLEAN), false) AS is_fully_refunded,
-  coalesce(try_cast(get_json_object(o, '$.disputed') AS BOOLEAN), false) AS is_disputed,
-  coalesce(try_cast(get_json_object(o, '$.deleted') AS BOOLEAN), false)
+  o.id                                                                   AS charge_id,
+  o.customer                                                             AS customer_id,
+  o.payment_intent                                                       AS payment_intent_id,
+  CAST(try_cast(o.amount AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3))    AS amount,
+  CAST(try_cast(o.amount_captured AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS amount_captured,
+  CAST(try_cast(o.amount_refunded AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS amount_refunded,
+  upper(o.currency)                                                      AS currency,
+  o.status                                                               AS status,
+  o.payment_method_details.type                                          AS payment_method_type,
+  o.payment_method_details.card.brand                                    AS card_brand,
+  o.payment_method_details.card.country                                  AS card_country,
+  o.billing_details.email                                                AS billing_email,
+  o.billing_details.name                                                 AS billing_name,
+  o.billing_details.address.country                                      AS billing_country,
+  o.receipt_email                                                        AS receipt_email,
+  o.failure_code                                                         AS failure_code,
+  coalesce(try_cast(o.paid AS BOOLEAN), false)                           AS is_paid,
+  coalesce(try_cast(o.captured AS BOOLEAN), false)                       AS is_captured,
+  coalesce(o.status = 'succeeded', false)                                AS is_succeeded,
+  coalesce(try_cast(o.amount_refunded AS BIGINT) > 0, false)             AS is_refunded,
+  coalesce(try_cast(o.refunded AS BOOLEAN), false)                       AS is_fully_refunded,
+  coalesce(try_cast(o.disputed AS BOOLEAN), false)                       AS is_disputed,
+  coalesce(try_cast(o.deleted AS BOOLEAN), false)
     OR event_type IN ('')                                              AS is_deleted,
   event_type                                                             AS last_event_type,
-  get_json_object(payload, '$.id')                                       AS last_event_id,
-  try_cast(get_json_object(o, '$.livemode') AS BOOLEAN)                  AS livemode,
-  timestamp_seconds(try_cast(get_json_object(o, '$.created') AS BIGINT)) AS created_at,
-  timestamp_seconds(try_cast(get_json_object(payload, '$.created') AS BIGINT)) AS updated_at,
+  p.id                                                                   AS last_event_id,
+  try_cast(o.livemode AS BOOLEAN)                                        AS livemode,
+  timestamp_seconds(try_cast(o.created AS BIGINT))                       AS created_at,
+  timestamp_seconds(try_cast(p.created AS BIGINT))                       AS updated_at,
   _webhook_id,
   _kafka_partition,
   _kafka_offset,
@@ -90,15 +90,28 @@ SELECT
   current_timestamp()                                                    AS _staged_at
 FROM (
   SELECT *,
-    get_json_object(payload, '$.data.object')                            AS o,
-    coalesce(get_json_object(payload, '$.type'), _webhook_topic)         AS event_type,
+    p.data.object                                                        AS o,
+    coalesce(p.type, _webhook_topic)                                     AS event_type,
     CASE
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN
+      WHEN upper(p.data.object.currency) IN
         ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 1
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
+      WHEN upper(p.data.object.currency) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
       ELSE 100
     END                                                                  AS _minor
-  FROM raw_batch
+  FROM (
+    -- the payload parsed once, into `p`: a get_json_object per field would parse it again for each
+    SELECT *, from_json(payload, '
+      data STRUCT<
+        object: STRUCT<
+          id: STRING, customer: STRING, payment_intent: STRING, amount: STRING, amount_captured: STRING,
+          amount_refunded: STRING, currency: STRING, status: STRING,
+          payment_method_details: STRUCT<type: STRING, card: STRUCT<brand: STRING, country: STRING>>,
+          billing_details: STRUCT<email: STRING, name: STRING, address: STRUCT<country: STRING>>,
+          receipt_email: STRING, failure_code: STRING, paid: STRING, captured: STRING, refunded: STRING,
+          disputed: STRING, deleted: STRING, livemode: STRING, created: STRING>>,
+      id STRING, created STRING, type STRING') AS p
+    FROM raw_batch
+  )
 )
 
 -- ====  IGNORED  ==============================================================

@@ -48,31 +48,31 @@ TBLPROPERTIES (
 
 -- ====  TRANSFORM  ============================================================
 SELECT
-  get_json_object(o, '$.id')                                             AS customer_id,
-  get_json_object(o, '$.email')                                          AS email,
-  get_json_object(o, '$.name')                                           AS name,
-  nullif(substring_index(trim(get_json_object(o, '$.name')), ' ', 1), '') AS first_name,
-  CASE WHEN instr(trim(get_json_object(o, '$.name')), ' ') > 0
-       THEN trim(substr(trim(get_json_object(o, '$.name')), instr(trim(get_json_object(o, '$.name')), ' ') + 1)) END
+  o.id                                                                   AS customer_id,
+  o.email                                                                AS email,
+  o.name                                                                 AS name,
+  nullif(substring_index(trim(o.name), ' ', 1), '')                      AS first_name,
+  CASE WHEN instr(trim(o.name), ' ') > 0
+       THEN trim(substr(trim(o.name), instr(trim(o.name), ' ') + 1)) END
                                                                          AS last_name,
-  get_json_object(o, '$.phone')                                          AS phone,
-  get_json_object(o, '$.description')                                    AS description,
-  get_json_object(o, '$.address.line1')                                  AS address_line1,
-  get_json_object(o, '$.address.line2')                                  AS address_line2,
-  get_json_object(o, '$.address.city')                                   AS address_city,
-  get_json_object(o, '$.address.state')                                  AS address_state,
-  get_json_object(o, '$.address.country')                                AS address_country,
-  get_json_object(o, '$.address.postal_code')                            AS address_postal_code,
-  upper(get_json_object(o, '$.currency'))                                AS currency,
-  CAST(try_cast(get_json_object(o, '$.balance') AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS balance,
-  try_cast(get_json_object(o, '$.delinquent') AS BOOLEAN)                AS delinquent,
-  coalesce(try_cast(get_json_object(o, '$.deleted') AS BOOLEAN), false)
+  o.phone                                                                AS phone,
+  o.description                                                          AS description,
+  o.address.line1                                                        AS address_line1,
+  o.address.line2                                                        AS address_line2,
+  o.address.city                                                         AS address_city,
+  o.address.state                                                        AS address_state,
+  o.address.country                                                      AS address_country,
+  o.address.postal_code                                                  AS address_postal_code,
+  upper(o.currency)                                                      AS currency,
+  CAST(try_cast(o.balance AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3))   AS balance,
+  try_cast(o.delinquent AS BOOLEAN)                                      AS delinquent,
+  coalesce(try_cast(o.deleted AS BOOLEAN), false)
     OR event_type IN ('customer.deleted')                                              AS is_deleted,
   event_type                                                             AS last_event_type,
-  get_json_object(payload, '$.id')                                       AS last_event_id,
-  try_cast(get_json_object(o, '$.livemode') AS BOOLEAN)                  AS livemode,
-  timestamp_seconds(try_cast(get_json_object(o, '$.created') AS BIGINT)) AS created_at,
-  timestamp_seconds(try_cast(get_json_object(payload, '$.created') AS BIGINT)) AS updated_at,
+  p.id                                                                   AS last_event_id,
+  try_cast(o.livemode AS BOOLEAN)                                        AS livemode,
+  timestamp_seconds(try_cast(o.created AS BIGINT))                       AS created_at,
+  timestamp_seconds(try_cast(p.created AS BIGINT))                       AS updated_at,
   _webhook_id,
   _kafka_partition,
   _kafka_offset,
@@ -80,15 +80,28 @@ SELECT
   current_timestamp()                                                    AS _staged_at
 FROM (
   SELECT *,
-    get_json_object(payload, '$.data.object')                            AS o,
-    coalesce(get_json_object(payload, '$.type'), _webhook_topic)         AS event_type,
+    p.data.object                                                        AS o,
+    coalesce(p.type, _webhook_topic)                                     AS event_type,
     CASE
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN
+      WHEN upper(p.data.object.currency) IN
         ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 1
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
+      WHEN upper(p.data.object.currency) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
       ELSE 100
     END                                                                  AS _minor
-  FROM raw_batch
+  FROM (
+    -- the payload parsed once, into `p`: a get_json_object per field would parse it again for each
+    SELECT *, from_json(payload, '
+      data STRUCT<
+        object: STRUCT<
+          id: STRING, email: STRING, name: STRING, phone: STRING, description: STRING,
+          address: STRUCT<
+            line1: STRING, line2: STRING, city: STRING, state: STRING, country: STRING,
+            postal_code: STRING>,
+          currency: STRING, balance: STRING, delinquent: STRING, deleted: STRING, livemode: STRING,
+          created: STRING>>,
+      id STRING, created STRING, type STRING') AS p
+    FROM raw_batch
+  )
 )
 
 -- ====  IGNORED  ==============================================================

@@ -43,24 +43,24 @@ TBLPROPERTIES (
 
 -- ====  TRANSFORM  ============================================================
 SELECT
-  get_json_object(o, '$.id')                                             AS dispute_id,
-  get_json_object(o, '$.charge')                                         AS charge_id,
-  get_json_object(o, '$.payment_intent')                                 AS payment_intent_id,
-  CAST(try_cast(get_json_object(o, '$.amount') AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS amount,
-  upper(get_json_object(o, '$.currency'))                                AS currency,
-  get_json_object(o, '$.status')                                         AS status,
-  get_json_object(o, '$.reason')                                         AS reason,
-  timestamp_seconds(try_cast(get_json_object(o, '$.evidence_details.due_by') AS BIGINT)) AS evidence_due_by,
-  coalesce(get_json_object(o, '$.status') NOT IN ('won', 'lost', 'warning_closed'), true) AS is_open,
-  coalesce(get_json_object(o, '$.status') = 'won', false)                AS is_won,
-  coalesce(get_json_object(o, '$.status') = 'lost', false)               AS is_lost,
-  coalesce(try_cast(get_json_object(o, '$.deleted') AS BOOLEAN), false)
+  o.id                                                                   AS dispute_id,
+  o.charge                                                               AS charge_id,
+  o.payment_intent                                                       AS payment_intent_id,
+  CAST(try_cast(o.amount AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3))    AS amount,
+  upper(o.currency)                                                      AS currency,
+  o.status                                                               AS status,
+  o.reason                                                               AS reason,
+  timestamp_seconds(try_cast(o.evidence_details.due_by AS BIGINT))       AS evidence_due_by,
+  coalesce(o.status NOT IN ('won', 'lost', 'warning_closed'), true)      AS is_open,
+  coalesce(o.status = 'won', false)                                      AS is_won,
+  coalesce(o.status = 'lost', false)                                     AS is_lost,
+  coalesce(try_cast(o.deleted AS BOOLEAN), false)
     OR event_type IN ('')                                              AS is_deleted,
   event_type                                                             AS last_event_type,
-  get_json_object(payload, '$.id')                                       AS last_event_id,
-  try_cast(get_json_object(o, '$.livemode') AS BOOLEAN)                  AS livemode,
-  timestamp_seconds(try_cast(get_json_object(o, '$.created') AS BIGINT)) AS created_at,
-  timestamp_seconds(try_cast(get_json_object(payload, '$.created') AS BIGINT)) AS updated_at,
+  p.id                                                                   AS last_event_id,
+  try_cast(o.livemode AS BOOLEAN)                                        AS livemode,
+  timestamp_seconds(try_cast(o.created AS BIGINT))                       AS created_at,
+  timestamp_seconds(try_cast(p.created AS BIGINT))                       AS updated_at,
   _webhook_id,
   _kafka_partition,
   _kafka_offset,
@@ -68,15 +68,25 @@ SELECT
   current_timestamp()                                                    AS _staged_at
 FROM (
   SELECT *,
-    get_json_object(payload, '$.data.object')                            AS o,
-    coalesce(get_json_object(payload, '$.type'), _webhook_topic)         AS event_type,
+    p.data.object                                                        AS o,
+    coalesce(p.type, _webhook_topic)                                     AS event_type,
     CASE
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN
+      WHEN upper(p.data.object.currency) IN
         ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 1
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
+      WHEN upper(p.data.object.currency) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
       ELSE 100
     END                                                                  AS _minor
-  FROM raw_batch
+  FROM (
+    -- the payload parsed once, into `p`: a get_json_object per field would parse it again for each
+    SELECT *, from_json(payload, '
+      data STRUCT<
+        object: STRUCT<
+          id: STRING, charge: STRING, payment_intent: STRING, amount: STRING, currency: STRING,
+          status: STRING, reason: STRING, evidence_details: STRUCT<due_by: STRING>, deleted: STRING,
+          livemode: STRING, created: STRING>>,
+      id STRING, created STRING, type STRING') AS p
+    FROM raw_batch
+  )
 )
 
 -- ====  IGNORED  ==============================================================

@@ -46,27 +46,27 @@ TBLPROPERTIES (
 
 -- ====  TRANSFORM  ============================================================
 SELECT
-  get_json_object(o, '$.id')                                             AS payment_intent_id,
-  get_json_object(o, '$.customer')                                       AS customer_id,
-  get_json_object(o, '$.latest_charge')                                  AS latest_charge_id,
-  CAST(try_cast(get_json_object(o, '$.amount') AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS amount,
-  CAST(try_cast(get_json_object(o, '$.amount_received') AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS amount_received,
-  upper(get_json_object(o, '$.currency'))                                AS currency,
-  get_json_object(o, '$.status')                                         AS status,
-  get_json_object(o, '$.payment_method_types[0]')                        AS payment_method_type,
-  get_json_object(o, '$.capture_method')                                 AS capture_method,
-  get_json_object(o, '$.receipt_email')                                  AS receipt_email,
-  get_json_object(o, '$.cancellation_reason')                            AS cancellation_reason,
-  timestamp_seconds(try_cast(get_json_object(o, '$.canceled_at') AS BIGINT)) AS canceled_at,
-  coalesce(get_json_object(o, '$.status') = 'succeeded', false)          AS is_succeeded,
-  coalesce(get_json_object(o, '$.status') = 'canceled', false)           AS is_canceled,
-  coalesce(try_cast(get_json_object(o, '$.deleted') AS BOOLEAN), false)
+  o.id                                                                   AS payment_intent_id,
+  o.customer                                                             AS customer_id,
+  o.latest_charge                                                        AS latest_charge_id,
+  CAST(try_cast(o.amount AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3))    AS amount,
+  CAST(try_cast(o.amount_received AS DECIMAL(20,0)) / _minor AS DECIMAL(18,3)) AS amount_received,
+  upper(o.currency)                                                      AS currency,
+  o.status                                                               AS status,
+  get(o.payment_method_types, 0)                                         AS payment_method_type,
+  o.capture_method                                                       AS capture_method,
+  o.receipt_email                                                        AS receipt_email,
+  o.cancellation_reason                                                  AS cancellation_reason,
+  timestamp_seconds(try_cast(o.canceled_at AS BIGINT))                   AS canceled_at,
+  coalesce(o.status = 'succeeded', false)                                AS is_succeeded,
+  coalesce(o.status = 'canceled', false)                                 AS is_canceled,
+  coalesce(try_cast(o.deleted AS BOOLEAN), false)
     OR event_type IN ('')                                              AS is_deleted,
   event_type                                                             AS last_event_type,
-  get_json_object(payload, '$.id')                                       AS last_event_id,
-  try_cast(get_json_object(o, '$.livemode') AS BOOLEAN)                  AS livemode,
-  timestamp_seconds(try_cast(get_json_object(o, '$.created') AS BIGINT)) AS created_at,
-  timestamp_seconds(try_cast(get_json_object(payload, '$.created') AS BIGINT)) AS updated_at,
+  p.id                                                                   AS last_event_id,
+  try_cast(o.livemode AS BOOLEAN)                                        AS livemode,
+  timestamp_seconds(try_cast(o.created AS BIGINT))                       AS created_at,
+  timestamp_seconds(try_cast(p.created AS BIGINT))                       AS updated_at,
   _webhook_id,
   _kafka_partition,
   _kafka_offset,
@@ -74,15 +74,26 @@ SELECT
   current_timestamp()                                                    AS _staged_at
 FROM (
   SELECT *,
-    get_json_object(payload, '$.data.object')                            AS o,
-    coalesce(get_json_object(payload, '$.type'), _webhook_topic)         AS event_type,
+    p.data.object                                                        AS o,
+    coalesce(p.type, _webhook_topic)                                     AS event_type,
     CASE
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN
+      WHEN upper(p.data.object.currency) IN
         ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 1
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
+      WHEN upper(p.data.object.currency) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
       ELSE 100
     END                                                                  AS _minor
-  FROM raw_batch
+  FROM (
+    -- the payload parsed once, into `p`: a get_json_object per field would parse it again for each
+    SELECT *, from_json(payload, '
+      data STRUCT<
+        object: STRUCT<
+          id: STRING, customer: STRING, latest_charge: STRING, amount: STRING, amount_received: STRING,
+          currency: STRING, status: STRING, payment_method_types: ARRAY<STRING>, capture_method: STRING,
+          receipt_email: STRING, cancellation_reason: STRING, canceled_at: STRING, deleted: STRING,
+          livemode: STRING, created: STRING>>,
+      id STRING, created STRING, type STRING') AS p
+    FROM raw_batch
+  )
 )
 
 -- ====  IGNORED  ==============================================================

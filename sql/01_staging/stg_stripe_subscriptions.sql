@@ -53,10 +53,10 @@ TBLPROPERTIES (
 
 -- ====  TRANSFORM  ============================================================
 SELECT
-  get_json_object(o, '$.id')                                             AS subscription_id,
-  get_json_object(o, '$.customer')                                       AS customer_id,
-  get_json_object(o, '$.status')                                         AS status,
-  upper(get_json_object(o, '$.currency'))                                AS currency,
+  o.id                                                                   AS subscription_id,
+  o.customer                                                             AS customer_id,
+  o.status                                                               AS status,
+  upper(o.currency)                                                      AS currency,
   CAST(size(items) AS INT)                                               AS item_count,
   items[0].price.id                                                      AS price_id,
   items[0].price.product                                                 AS product_id,
@@ -69,24 +69,24 @@ SELECT
       * CASE i.price.recurring.`interval` WHEN 'day' THEN 30 WHEN 'week' THEN 30 / 7.0 WHEN 'month' THEN 1
                                         WHEN 'year' THEN 1 / 12.0 ELSE 1 END
       / coalesce(i.price.recurring.interval_count, 1)) AS DECIMAL(18,3)) AS mrr_amount,
-  coalesce(try_cast(get_json_object(o, '$.cancel_at_period_end') AS BOOLEAN), false) AS cancel_at_period_end,
-  timestamp_seconds(coalesce(try_cast(get_json_object(o, '$.current_period_start') AS BIGINT),
+  coalesce(try_cast(o.cancel_at_period_end AS BOOLEAN), false)           AS cancel_at_period_end,
+  timestamp_seconds(coalesce(try_cast(o.current_period_start AS BIGINT),
                              items[0].current_period_start))             AS current_period_start,
-  timestamp_seconds(coalesce(try_cast(get_json_object(o, '$.current_period_end') AS BIGINT),
+  timestamp_seconds(coalesce(try_cast(o.current_period_end AS BIGINT),
                              items[0].current_period_end))               AS current_period_end,
-  timestamp_seconds(try_cast(get_json_object(o, '$.start_date') AS BIGINT))  AS start_date,
-  timestamp_seconds(try_cast(get_json_object(o, '$.canceled_at') AS BIGINT)) AS canceled_at,
-  timestamp_seconds(try_cast(get_json_object(o, '$.ended_at') AS BIGINT))    AS ended_at,
-  timestamp_seconds(try_cast(get_json_object(o, '$.trial_end') AS BIGINT))   AS trial_end,
-  coalesce(get_json_object(o, '$.status') IN ('active', 'trialing', 'past_due'), false) AS is_active,
-  coalesce(get_json_object(o, '$.status') = 'canceled', false)           AS is_canceled,
-  coalesce(try_cast(get_json_object(o, '$.deleted') AS BOOLEAN), false)
+  timestamp_seconds(try_cast(o.start_date AS BIGINT))                    AS start_date,
+  timestamp_seconds(try_cast(o.canceled_at AS BIGINT))                   AS canceled_at,
+  timestamp_seconds(try_cast(o.ended_at AS BIGINT))                      AS ended_at,
+  timestamp_seconds(try_cast(o.trial_end AS BIGINT))                     AS trial_end,
+  coalesce(o.status IN ('active', 'trialing', 'past_due'), false)        AS is_active,
+  coalesce(o.status = 'canceled', false)                                 AS is_canceled,
+  coalesce(try_cast(o.deleted AS BOOLEAN), false)
     OR event_type IN ('customer.subscription.deleted')                                              AS is_deleted,
   event_type                                                             AS last_event_type,
-  get_json_object(payload, '$.id')                                       AS last_event_id,
-  try_cast(get_json_object(o, '$.livemode') AS BOOLEAN)                  AS livemode,
-  timestamp_seconds(try_cast(get_json_object(o, '$.created') AS BIGINT)) AS created_at,
-  timestamp_seconds(try_cast(get_json_object(payload, '$.created') AS BIGINT)) AS updated_at,
+  p.id                                                                   AS last_event_id,
+  try_cast(o.livemode AS BOOLEAN)                                        AS livemode,
+  timestamp_seconds(try_cast(o.created AS BIGINT))                       AS created_at,
+  timestamp_seconds(try_cast(p.created AS BIGINT))                       AS updated_at,
   _webhook_id,
   _kafka_partition,
   _kafka_offset,
@@ -94,20 +94,32 @@ SELECT
   current_timestamp()                                                    AS _staged_at
 FROM (
   SELECT *,
-    get_json_object(payload, '$.data.object')                            AS o,
-    coalesce(get_json_object(payload, '$.type'), _webhook_topic)         AS event_type,
+    p.data.object                                                        AS o,
+    coalesce(p.type, _webhook_topic)                                     AS event_type,
     CASE
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN
+      WHEN upper(p.data.object.currency) IN
         ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 1
-      WHEN upper(get_json_object(payload, '$.data.object.currency')) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
+      WHEN upper(p.data.object.currency) IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 1000
       ELSE 100
     END                                                                  AS _minor,
-    coalesce(from_json(get_json_object(payload, '$.data.object.items.data'),
-      'ARRAY<STRUCT<id: STRING, quantity: BIGINT, current_period_start: BIGINT, current_period_end: BIGINT,
-        price: STRUCT<id: STRING, product: STRING, unit_amount: BIGINT,
-                      recurring: STRUCT<`interval`: STRING, interval_count: INT>>>>'),
+    coalesce(p.data.object.items.data,
       array())                                                           AS items
-  FROM raw_batch
+  FROM (
+    -- the payload parsed once, into `p`: a get_json_object per field would parse it again for each
+    SELECT *, from_json(payload, '
+      data STRUCT<
+        object: STRUCT<
+          items: STRUCT<data: ARRAY<STRUCT<
+            id: STRING, quantity: BIGINT, current_period_start: BIGINT, current_period_end: BIGINT,
+            price: STRUCT<id: STRING, product: STRING, unit_amount: BIGINT,
+                          recurring: STRUCT<`interval`: STRING, interval_count: INT>>>>>,
+          id: STRING, customer: STRING, status: STRING, currency: STRING, cancel_at_period_end: STRING,
+          current_period_start: STRING, current_period_end: STRING, start_date: STRING,
+          canceled_at: STRING, ended_at: STRING, trial_end: STRING, deleted: STRING, livemode: STRING,
+          created: STRING>>,
+      id STRING, created STRING, type STRING') AS p
+    FROM raw_batch
+  )
 )
 
 -- ====  IGNORED  ==============================================================
