@@ -40,14 +40,17 @@ log = logging.getLogger("icefloe.spark.entity_resolution")
 HERE = Path(__file__).resolve().parent
 SOURCES_FILE = HERE / "conf" / "er_sources.yaml"
 TABLES = ("entity_index", "blocking_index", "entity_links", "entity_aliases", "entity_resolution_stats")
+#: up to this many records to normalise, the driver normalises them itself (no Python workers)
+LOCAL_NORMALISE_MAX = 20_000
 
 
 class SparkEngine:
     """`er_core.Engine` on a SparkSession: every step is checkpointed into a temporary view, so the
     iterative clustering does not grow an ever longer plan."""
 
-    def __init__(self, spark) -> None:
+    def __init__(self, spark, local_normalise_max: int = LOCAL_NORMALISE_MAX) -> None:
         self.spark = spark
+        self.local_normalise_max = local_normalise_max
         # executors import er_core by name when they normalise
         spark.sparkContext.addPyFile(er_core.__file__)  # beside this file locally, from pyFiles on EMR
 
@@ -67,6 +70,14 @@ class SparkEngine:
     def normalise(self, source: str, name: str, fn) -> None:
         schema = ", ".join(f"{c} string" for c in er_core.NORMALISED)
         cols = er_core.NORMALISED
+        # An incremental run's few records are normalised here in the driver: starting the Python
+        # workers costs seconds, normalising a few thousand records a fraction of one.
+        if self.local_normalise_max > 0:
+            few = self.spark.table(source).limit(self.local_normalise_max + 1).collect()
+            if len(few) <= self.local_normalise_max:
+                data = [tuple(out[c] for c in cols) for r in few if (out := fn(r.asDict())) is not None]
+                self.spark.createDataFrame(data, schema).localCheckpoint(eager=True).createOrReplaceTempView(name)
+                return
 
         def part(rows):
             for r in rows:
@@ -384,7 +395,7 @@ def run_file(input_file: Path, mapping: str, output_file: Path) -> dict[str, Any
     select = ", ".join(f"CAST(`{fields[f]}` AS STRING) AS {f}" if f in fields else f"CAST(NULL AS STRING) AS {f}"
                        for f in er_core.INPUT_FIELDS)
     spark.sql(f"CREATE OR REPLACE TEMP VIEW er_raw AS SELECT {select} FROM er_file")
-    engine = SparkEngine(spark)
+    engine = SparkEngine(spark, local_normalise_max=0)  # the executors' path, as a full catalog run takes
     engine.normalise("er_raw", "er_norm", _normaliser("US"))
     _dedupe_input(engine)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
