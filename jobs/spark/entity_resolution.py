@@ -40,20 +40,14 @@ log = logging.getLogger("icefloe.spark.entity_resolution")
 HERE = Path(__file__).resolve().parent
 SOURCES_FILE = HERE / "conf" / "er_sources.yaml"
 TABLES = ("entity_index", "blocking_index", "entity_links", "entity_aliases", "entity_resolution_stats")
-#: the tables an incremental run MERGEs its changes into (write_changes), and how
-MERGED_TABLES = ("entity_index", "blocking_index", "entity_links")
-MERGE_ON_READ = {f"write.{op}.mode": "merge-on-read" for op in ("merge", "update", "delete")}
-#: up to this many records to normalise, the driver normalises them itself (no Python workers)
-LOCAL_NORMALISE_MAX = 20_000
 
 
 class SparkEngine:
     """`er_core.Engine` on a SparkSession: every step is checkpointed into a temporary view, so the
     iterative clustering does not grow an ever longer plan."""
 
-    def __init__(self, spark, local_normalise_max: int = LOCAL_NORMALISE_MAX) -> None:
+    def __init__(self, spark) -> None:
         self.spark = spark
-        self.local_normalise_max = local_normalise_max
         # executors import er_core by name when they normalise
         spark.sparkContext.addPyFile(er_core.__file__)  # beside this file locally, from pyFiles on EMR
 
@@ -73,14 +67,6 @@ class SparkEngine:
     def normalise(self, source: str, name: str, fn) -> None:
         schema = ", ".join(f"{c} string" for c in er_core.NORMALISED)
         cols = er_core.NORMALISED
-        # An incremental run's few records are normalised here in the driver: starting the Python
-        # workers costs seconds, normalising a few thousand records a fraction of one.
-        if self.local_normalise_max > 0:
-            few = self.spark.table(source).limit(self.local_normalise_max + 1).collect()
-            if len(few) <= self.local_normalise_max:
-                data = [tuple(out[c] for c in cols) for r in few if (out := fn(r.asDict())) is not None]
-                self.spark.createDataFrame(data, schema).localCheckpoint(eager=True).createOrReplaceTempView(name)
-                return
 
         def part(rows):
             for r in rows:
@@ -238,12 +224,6 @@ def ensure_tables(spark) -> None:
     spark.sql("CREATE NAMESPACE IF NOT EXISTS semantic")
     for t in TABLES:
         spark.sql(LayerSql.load("02_semantic", t).ddl)
-    for t in MERGED_TABLES:  # created before incremental runs wrote their changes by MERGE
-        props = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES semantic.{t}").collect()}
-        if any(props.get(k) != v for k, v in MERGE_ON_READ.items()):
-            spark.sql(f"ALTER TABLE semantic.{t} SET TBLPROPERTIES "
-                      f"({', '.join(f'{k!r} = {v!r}' for k, v in MERGE_ON_READ.items())})")
-            log.info("semantic.%s: merge-on-read from now on (incremental runs MERGE their changes)", t)
     spark.sql("CREATE NAMESPACE IF NOT EXISTS metadata")
     spark.sql(LayerSql.load("metadata", "er_input_hashes").ddl)
 
@@ -271,56 +251,6 @@ def changed_input(spark) -> None:
         LEFT JOIN metadata.er_input_hashes h ON h.rid = r._key AND h.input_hash = r._input_hash
         LEFT JOIN (SELECT rid FROM semantic.entity_index) e ON e.rid = r._key
         WHERE h.rid IS NULL OR e.rid IS NULL""")
-
-
-def write_state(spark) -> None:
-    """A full run's state: each table rewritten whole."""
-    spark.sql("INSERT OVERWRITE semantic.entity_links SELECT rid_l, rid_r, blocked_on, match_weight, "
-              "match_probability, explanation FROM er_links")
-    spark.sql("INSERT OVERWRITE semantic.blocking_index SELECT b.blocking_key, b.blocking_type, r.source, "
-              "r.source_id, b.rid FROM er_blocking b JOIN er_records r ON r.rid = b.rid")
-    spark.sql("INSERT OVERWRITE semantic.entity_aliases SELECT alias_id, entity_id, merged_at FROM er_aliases")
-    spark.sql("INSERT OVERWRITE semantic.entity_index SELECT * FROM er_records")
-
-
-def write_changes(spark) -> None:
-    """An incremental run's state: only the rows it changed, by MERGE into the merge-on-read tables
-    (a few delete and data files instead of rewriting the 1.8M blocking keys of a 5M-delivery base).
-    The tables end up holding what write_state would write: links of the changed records and the
-    re-decided pairs replaced, the changed records' blocking keys replaced, their index rows and those
-    of re-clustered records updated."""
-    link_cols = "rid_l, rid_r, blocked_on, match_weight, match_probability, explanation"
-    spark.sql(f"""MERGE INTO semantic.entity_links t USING (
-            SELECT {link_cols}, false AS _gone FROM er_new_links
-            UNION ALL
-            SELECT x.rid_l, x.rid_r, NULL, NULL, NULL, NULL, true FROM er_removed_links x
-            LEFT ANTI JOIN er_new_links n ON n.rid_l = x.rid_l AND n.rid_r = x.rid_r) s
-        ON t.rid_l = s.rid_l AND t.rid_r = s.rid_r
-        WHEN MATCHED AND s._gone THEN DELETE
-        WHEN MATCHED THEN UPDATE SET blocked_on = s.blocked_on, match_weight = s.match_weight,
-                                     match_probability = s.match_probability, explanation = s.explanation
-        WHEN NOT MATCHED AND NOT s._gone THEN INSERT ({link_cols}) VALUES ({", ".join(f"s.{c}" for c in link_cols.split(", "))})""")
-    # the changed records' keys: those they lost deleted, those they gained added (kept ones untouched)
-    spark.sql("""CREATE OR REPLACE TEMP VIEW er_keys_before AS SELECT DISTINCT s.rid, s.blocking_type, s.blocking_key
-                 FROM er_state_blocking s JOIN er_changed_in c ON c.rid = s.rid""")
-    spark.sql("CREATE OR REPLACE TEMP VIEW er_keys_now AS SELECT DISTINCT rid, blocking_type, blocking_key FROM er_batch_keys")
-    spark.sql("""MERGE INTO semantic.blocking_index t USING (
-            SELECT n.blocking_key, n.blocking_type, r.source, r.source_id, n.rid, false AS _gone
-            FROM (SELECT * FROM er_keys_now EXCEPT SELECT * FROM er_keys_before) n JOIN er_batch r ON r.rid = n.rid
-            UNION ALL
-            SELECT blocking_key, blocking_type, NULL, NULL, rid, true
-            FROM (SELECT * FROM er_keys_before EXCEPT SELECT * FROM er_keys_now) o) s
-        ON t.rid = s.rid AND t.blocking_type = s.blocking_type AND t.blocking_key = s.blocking_key
-        WHEN MATCHED AND s._gone THEN DELETE
-        WHEN NOT MATCHED AND NOT s._gone THEN INSERT (blocking_key, blocking_type, source, source_id, rid)
-                                         VALUES (s.blocking_key, s.blocking_type, s.source, s.source_id, s.rid)""")
-    spark.sql("INSERT OVERWRITE semantic.entity_aliases SELECT alias_id, entity_id, merged_at FROM er_aliases")
-    spark.sql("""MERGE INTO semantic.entity_index t USING (
-            SELECT r.* FROM er_records r
-            JOIN (SELECT rid FROM er_changed_in UNION SELECT rid FROM er_changed) c ON c.rid = r.rid) s
-        ON t.rid = s.rid
-        WHEN MATCHED THEN UPDATE SET *
-        WHEN NOT MATCHED THEN INSERT *""")
 
 
 def unchanged_result(spark) -> er_core.RunResult:
@@ -395,7 +325,12 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     else:
         # One commit per table; the index last: a crash before it leaves the same records "changed",
         # and the next run recomputes them against state that already contains their keys (harmless).
-        (write_state if first else write_changes)(spark)
+        spark.sql("INSERT OVERWRITE semantic.entity_links SELECT rid_l, rid_r, blocked_on, match_weight, "
+                  "match_probability, explanation FROM er_links")
+        spark.sql("INSERT OVERWRITE semantic.blocking_index SELECT b.blocking_key, b.blocking_type, r.source, "
+                  "r.source_id, b.rid FROM er_blocking b JOIN er_records r ON r.rid = b.rid")
+        spark.sql("INSERT OVERWRITE semantic.entity_aliases SELECT alias_id, entity_id, merged_at FROM er_aliases")
+        spark.sql("INSERT OVERWRITE semantic.entity_index SELECT * FROM er_records")
     phase("write_state")
     if normalised:
         # after the index: a hash stored names a record the index holds as normalised from that input
@@ -449,7 +384,7 @@ def run_file(input_file: Path, mapping: str, output_file: Path) -> dict[str, Any
     select = ", ".join(f"CAST(`{fields[f]}` AS STRING) AS {f}" if f in fields else f"CAST(NULL AS STRING) AS {f}"
                        for f in er_core.INPUT_FIELDS)
     spark.sql(f"CREATE OR REPLACE TEMP VIEW er_raw AS SELECT {select} FROM er_file")
-    engine = SparkEngine(spark, local_normalise_max=0)  # the executors' path, as a full catalog run takes
+    engine = SparkEngine(spark)
     engine.normalise("er_raw", "er_norm", _normaliser("US"))
     _dedupe_input(engine)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
