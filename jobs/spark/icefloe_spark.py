@@ -119,6 +119,10 @@ def spark_session(app_name: str, settings: SparkSettings | None = None):
 MACROS = {
     # HubSpot sends datetime properties as epoch milliseconds in webhooks, ISO 8601 in CRM objects
     "hs_datetime": "coalesce(timestamp_millis(try_cast({0} AS BIGINT)), try_to_timestamp({0}))",
+    # a HubSpot raw row parsed once: a webhook event (one property) or a CRM object (all of them)
+    "hs_payload": "from_json({0}, 'properties MAP<STRING, STRING>, objectId STRING, id STRING, occurredAt STRING, "
+                  "updatedAt STRING, subscriptionType STRING, archived STRING, propertyName STRING, "
+                  "propertyValue STRING')",
 }
 
 

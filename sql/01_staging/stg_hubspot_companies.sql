@@ -104,10 +104,7 @@ FROM (
           END)                                                            AS props
       FROM (
         -- the payload parsed once, into `p`: a get_json_object per field would parse it again for each
-        SELECT *, from_json(payload, '
-          properties MAP<STRING, STRING>, objectId STRING, id STRING, occurredAt STRING,
-          updatedAt STRING, subscriptionType STRING, archived STRING, propertyName STRING,
-          propertyValue STRING') AS p
+        SELECT *, hs_payload(payload) AS p
         FROM raw_batch
       )
     ) r
