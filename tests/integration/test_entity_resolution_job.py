@@ -35,6 +35,14 @@ def people_table(catalog, rows):
         catalog.create_table(name, schema=data.schema).append(data)
 
 
+def er_result(stack, conf, *args) -> dict:
+    """Run the ER job with the sources file `conf` (and `args`); its ICEFLOE_RESULT."""
+    from icefloe.jobs import result_line, run_spark
+
+    return json.loads(result_line(run_spark("entity_resolution", ["--sources", str(conf), *args],
+                                            stack.settings), "ICEFLOE_RESULT"))
+
+
 def entity_index(catalog) -> dict[str, str]:
     t = catalog.load_table("semantic.entity_index").scan(selected_fields=("rid", "entity_id")).to_arrow()
     return dict(zip(t["rid"].to_pylist(), t["entity_id"].to_pylist()))
@@ -135,7 +143,6 @@ def test_an_incremental_run_reads_only_the_ids_staged_since_the_last_run(stack, 
     from pyiceberg.expressions import EqualTo
 
     from icefloe.config import Profile
-    from icefloe.jobs import result_line, run_spark
 
     catalog = load_catalog("icefloe", **Profile.load(stack.settings).pyiceberg_properties())
     conf = tmp_path / "er_sources.yaml"
@@ -148,8 +155,7 @@ def test_an_incremental_run_reads_only_the_ids_staged_since_the_last_run(stack, 
     stamped_table(catalog, rows)
 
     def run(*args) -> dict:
-        return json.loads(result_line(run_spark("entity_resolution", ["--sources", str(conf), *args],
-                                                stack.settings), "ICEFLOE_RESULT"))
+        return er_result(stack, conf, *args)
 
     assert run("--mode", "full")["records"] == 2
     assert run()["normalised_records"] == 0  # nothing stamped since: nothing read
@@ -207,13 +213,12 @@ def state_tables(catalog) -> dict:
 
 
 def test_incremental_runs_leave_the_state_tables_a_full_run_writes(stack, tmp_path):
-    """An incremental run MERGEs only what it changed into the state tables (links, blocking keys,
-    index rows); after runs that add records, change their keys, break and make links, every table
-    holds what a full run over the same records writes (entity ids aside: a full run mints new ones)."""
+    """After incremental runs that add records, change their keys, break and make links, every state
+    table (links, blocking keys, index rows) holds what a full run over the same records writes
+    (entity ids aside: a full run mints new ones)."""
     from pyiceberg.catalog import load_catalog
 
     from icefloe.config import Profile
-    from icefloe.jobs import result_line, run_spark
 
     catalog = load_catalog("icefloe", **Profile.load(stack.settings).pyiceberg_properties())
     conf = tmp_path / "er_sources.yaml"
@@ -227,8 +232,7 @@ def test_incremental_runs_leave_the_state_tables_a_full_run_writes(stack, tmp_pa
     ]
 
     def run(*args) -> dict:
-        return json.loads(result_line(run_spark("entity_resolution", ["--sources", str(conf), *args],
-                                                stack.settings), "ICEFLOE_RESULT"))
+        return er_result(stack, conf, *args)
 
     people_table(catalog, rows)
     assert run("--mode", "full")["records"] == 5
