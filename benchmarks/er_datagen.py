@@ -13,9 +13,11 @@ against the generator's truth (icefloe/er_truth.py): pairwise precision, recall 
 figures. With --incremental the deliveries arrive in two halves, each followed by staging and an
 incremental ER run; the final clustering is compared with a full rebuild and ids are checked stable.
 
-HubSpot contact webhooks carry only email and names; by default the CRM objects are appended too (a
-backfill through the CRM API, which stg_hubspot_contacts folds in); --no-crm-backfill measures the
-webhooks alone.
+HubSpot contact webhooks carry one property each, only for the properties the app subscribes to
+(`icefloe.datagen.hubspot.CONTACT_WEBHOOK_PROPERTIES`: email, names, phone, street address, city,
+state, zip, country, lifecycle stage); by default the CRM objects, with every property, are appended
+too (a backfill through the CRM API, which stg_hubspot_contacts folds in); --no-crm-backfill
+measures the webhooks alone.
 
 --reset drops the five raw tables, their staging tables and the semantic tables first: use it only
 on a stack of your own. Figures are printed and written to benchmarks/results/er_datagen.json.

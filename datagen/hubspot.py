@@ -31,6 +31,10 @@ DEAL_STAGES = (
 ENGAGEMENT_TYPES = ("EMAIL", "CALL", "MEETING", "NOTE", "TASK")
 CHANGE_SOURCES = ("CRM_UI", "API", "FORM", "IMPORT", "INTEGRATION", "AUTOMATION_PLATFORM")
 OWNERS = ("41629779", "41629780", "41629781", "52009112")
+#: the contact properties the app subscribes to (`contact.propertyChange` is one subscription per
+#: property): the identity fields entity resolution needs, so a contact is whole without a CRM read
+CONTACT_WEBHOOK_PROPERTIES = ("email", "firstname", "lastname", "phone", "address", "city", "state", "zip",
+                              "country", "lifecyclestage")
 
 
 @dataclass(slots=True)
@@ -159,7 +163,7 @@ class HubSpotCrm:
         self.objects["contact"][cid] = obj
         source = rng.choice(("FORM", "CRM_UI", "IMPORT", "API"))
         events = [self.event("contact", "creation", cid, at, rng, source=source)]
-        for name in ("email", "firstname", "lastname", "lifecyclestage"):
+        for name in CONTACT_WEBHOOK_PROPERTIES:
             if props[name] is not None:
                 events.append(
                     self.event("contact", "propertyChange", cid, at, rng, name, props[name], source)

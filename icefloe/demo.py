@@ -297,7 +297,7 @@ def _check_marts(console: Console, profile: Profile, expected: dict) -> int:
     return len(expected)
 
 
-def _check_entities(console: Console, profile: Profile, truth: list[dict]) -> dict:
+def _check_entities(console: Console, profile: Profile, truth: list[dict], when: str) -> dict:
     from pyiceberg.catalog import load_catalog
 
     from icefloe.er_truth import linkable_groups, score, staging_records
@@ -312,14 +312,29 @@ def _check_entities(console: Console, profile: Profile, truth: list[dict]) -> di
     groups, _ = linkable_groups(staging_records(catalog), people)
     s = score(assigned, people, groups)
     q = {"records": s.records, "precision": s.precision, "recall": s.recall, "f1": s.f1, "entities": s.entities,
-         "people": s.people, "recall_linkable": s.recall_linkable}
-    console.print(f"  entity resolution: {q['records']:,} person records across Shopify, Stripe and HubSpot -> "
+         "people": s.people, "recall_linkable": s.recall_linkable, "assigned": assigned}
+    console.print(f"  entity resolution {when}: {q['records']:,} person records across Shopify, Stripe and HubSpot -> "
                   f"{q['entities']:,} entities (ground truth: {q['people']:,} people); pairwise precision "
                   f"{q['precision']:.3f}, recall {q['recall']:.3f}, F1 {q['f1']:.3f}; recall "
                   f"{s.recall_linkable:.3f} over the {s.linkable_pairs:,} true pairs with identifying "
                   f"evidence in common (a mailbox or phone of their own, or a name at one address; the others share "
                   f"a name or nothing, as namesakes do)")
     return q
+
+
+def _check_stable_ids(console: Console, profile: Profile, before: dict[str, str], after: dict[str, str]) -> None:
+    """How many records resolved in round 1 kept their entity id in round 2, and whether every id that
+    changed is recorded as an alias of the entity that absorbed it (a merge) rather than lost."""
+    from pyiceberg.catalog import load_catalog
+
+    catalog = load_catalog("icefloe", **profile.pyiceberg_properties())
+    aliases = {(r["alias_id"], r["entity_id"]) for r in catalog.load_table("semantic.entity_aliases").scan(
+        selected_fields=("alias_id", "entity_id")).to_arrow().to_pylist()}
+    moved = {rid: (e, after.get(rid)) for rid, e in before.items() if after.get(rid) != e}
+    merged = sum(1 for old, new in moved.values() if (old, new) in aliases)
+    console.print(f"  entity ids: {len(before) - len(moved):,} of the {len(before):,} records resolved before round 2 "
+                  f"(this run's and earlier runs') kept theirs; {merged:,} moved into an entity that absorbed theirs "
+                  f"(old id kept in semantic.entity_aliases), {len(moved) - merged:,} re-clustered otherwise")
 
 
 def _show_queries(console: Console, stack: StackSettings, names: tuple[str, ...]) -> None:
@@ -395,7 +410,7 @@ def run_pipeline(console: Console, stack: StackSettings, scale: float = 0.02, se
 
     _step(console, 5, "Checked against the generator's ground truth")
     out.days_checked = _check_marts(console, profile, expected_daily(round1))
-    out.er = _check_entities(console, profile, traffic.truth)
+    out.er = _check_entities(console, profile, traffic.truth, "after round 1")
 
     t0 = _step(console, 6, "Round 2: updates (paid, fulfilled, refunded, disputed) and new objects, incrementally")
     accepted, seconds = _ingest(console, stack, profile, round2, "round 2")
@@ -404,6 +419,9 @@ def run_pipeline(console: Console, stack: StackSettings, scale: float = 0.02, se
     read = sum(r.get("rows_read", 0) for r in second.step("staging").tables.values())
     console.print(f"  staging read {read:,} new raw rows (snapshot ranges since the watermarks), not the whole history")
     out.days_checked = _check_marts(console, profile, expected_daily(traffic.events))  # the last check covers every day
+    before = out.er
+    out.er = _check_entities(console, profile, traffic.truth, "after round 2 (incremental)")
+    _check_stable_ids(console, profile, before["assigned"], out.er["assigned"])
     out.seconds["round_2"] = time.monotonic() - t0
 
     _step(console, 7, "Query the marts (Trino locally, Athena on AWS: the same SQL)")

@@ -63,7 +63,8 @@ def generate(scale: float = 0.1, seed: int = 7, scenario: str = "normal_day", cr
              faults: bool = True) -> GeneratedRun:
     """One generated run, reduced to the person tables.
 
-    HubSpot's contact webhooks carry only email, names and lifecycle stage (as HubSpot's do); with
+    HubSpot's contact webhooks carry one property each, for the properties the app subscribes to
+    (`CONTACT_WEBHOOK_PROPERTIES`: the identity fields and lifecycle stage); with
     `crm_backfill` the CRM objects (`GET /crm/v3/objects/contacts`, all properties) are appended to
     raw.hubspot_contacts after the webhooks, as a backfill would; stg_hubspot_contacts folds both.
     """

@@ -189,14 +189,23 @@ def test_ground_truth_links_one_person_across_sources(normal_day):
     assert sum(len(s) >= 2 for s in by_person.values()) > 10
 
 
-def test_hubspot_crm_objects_agree_with_the_events(normal_day):
+def test_hubspot_contact_events_replay_to_the_crm_objects_subscribed_properties(normal_day):
+    """Folding each contact's propertyChange events (latest per property) gives the CRM object's value of
+    every subscribed property, identity fields included, so staging needs no CRM read to link a contact."""
+    from icefloe.datagen.hubspot import CONTACT_WEBHOOK_PROPERTIES
+
     crm = normal_day["gen"].crm
-    last = {}
+    last: dict[int, dict[str, str]] = defaultdict(dict)
     for ev in sorted(
-        (e for e in normal_day["events"] if e.provider == "hubspot"), key=lambda e: (e.occurred_at, e.seq)
+        (e for e in normal_day["events"] if e.provider == "hubspot" and e.topic == "hubspot.contacts"),
+        key=lambda e: (e.occurred_at, e.seq),
     ):
-        if ev.body.get("propertyName") == "lifecyclestage":
-            last[ev.body["objectId"]] = ev.body["propertyValue"]
-    assert last
-    for obj_id, stage in last.items():
-        assert crm.objects["contact"][obj_id].api()["properties"]["lifecyclestage"] == stage
+        if ev.body["subscriptionType"] == "contact.propertyChange":
+            last[ev.body["objectId"]][ev.body["propertyName"]] = ev.body["propertyValue"]
+    seen = Counter(name for props in last.values() for name in props)
+    assert {"phone", "address", "city", "zip", "lifecyclestage"} <= set(seen), seen
+    assert set(seen) <= set(CONTACT_WEBHOOK_PROPERTIES), seen
+    for obj_id, props in last.items():
+        crm_props = crm.objects["contact"][obj_id].api()["properties"]
+        want = {k: crm_props[k] for k in CONTACT_WEBHOOK_PROPERTIES if crm_props.get(k) is not None}
+        assert props == want, obj_id

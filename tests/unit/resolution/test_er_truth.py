@@ -38,7 +38,7 @@ def test_the_generated_run_has_a_truth_for_every_person_record_it_delivers():
     assert {f"shopify|{i}" for i in shopify_ids} <= truth.keys()
     assert {f"stripe|{i}" for i in stripe_ids} <= truth.keys()
     assert {f"hubspot|{i}" for i in hubspot_ids} <= truth.keys()
-    # the CRM backfill carries the contacts' full properties (webhooks carry email and names only)
+    # the CRM backfill carries every property of the contacts (webhooks: the subscribed ones)
     crm = [p for p in run.payloads["hubspot_contacts"] if "properties" in p]
     assert crm and all("city" in p["properties"] for p in crm)
     # several sources know the same person: there is something to link
