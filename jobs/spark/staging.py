@@ -24,6 +24,14 @@ Schema evolution: a column the SQL file declares but the table lacks is added wi
 COLUMN (metadata only); a payload field that the TRANSFORM neither reads nor lists under IGNORED is
 reported (log warning and `unexpected_fields` in the result), never a failure.
 
+Bad input: a raw row the TRANSFORM cannot type (Spark's ANSI data exceptions: a malformed value, an
+overflow, an index past an array's end) would fail the whole batch. The batch is then bisected by
+Kafka partition and offset to the rows that fail on their own; each is listed in
+`metadata.staging_rejects` with its error (before anything is written), left in raw, and the rest of
+the batch is staged (`rejected_rows` in the result). Incremental runs skip listed rows; full and range
+runs try them again and unlist those that now type. More than ICEFLOE_STAGING_MAX_REJECTS (100) in one
+batch fails the run with a clear message instead: that is a schema change, not stray data.
+
 Several tables are built side by side (ICEFLOE_BATCH_PARALLELISM, default 4), each in its own
 Spark session of the one SparkContext; each commits its write on its own, and their watermarks follow
 in one commit once all have finished.
@@ -35,6 +43,7 @@ import argparse
 import logging
 import re
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -133,8 +142,9 @@ def report_unexpected_fields(spark, table: str, spec: Staging, sql: LayerSql) ->
 
 
 def _create_views(spark, table: str, spec: Staging, sql: LayerSql, mode: str, start: int | None, end: int,
-                  start_date: str | None, end_date: str | None) -> None:
-    """`raw_new`: the raw rows this run covers; `raw_batch`: what the TRANSFORM reads."""
+                  start_date: str | None, end_date: str | None, skip_rejects: bool) -> str:
+    """`raw_new`: the raw rows this run covers; `raw_batch`: what the TRANSFORM reads (without the rows
+    listed in metadata.staging_rejects when `skip_rejects`). Returns the SQL that defines `raw_batch`."""
     # Spark 4.1 + Iceberg 1.11 cannot MERGE from a DataFrame-registered temp view
     # (apache/iceberg#16451); every view below is therefore defined in SQL.
     source = f"{CATALOG}.raw.{table}"
@@ -150,11 +160,19 @@ def _create_views(spark, table: str, spec: Staging, sql: LayerSql, mode: str, st
         # the whole history of each id that has something new, as of the same snapshot; a CRM object
         # (`{id, properties}`, a backfill) has no objectId, so its object_id column is empty: use its id
         oid = "coalesce(object_id, get_json_object(payload, '$.id'))"
-        spark.sql(f"""CREATE OR REPLACE TEMP VIEW raw_batch AS
-            SELECT * FROM {source} VERSION AS OF {end}
-            WHERE {oid} IN (SELECT DISTINCT {oid} FROM raw_new)""")
+        batch = f"SELECT * FROM {source} VERSION AS OF {end} WHERE {oid} IN (SELECT DISTINCT {oid} FROM raw_new)"
     else:
-        spark.sql("CREATE OR REPLACE TEMP VIEW raw_batch AS SELECT * FROM raw_new")
+        batch = "SELECT * FROM raw_new"
+    if skip_rejects:
+        batch = (f"SELECT * FROM ({batch}) r WHERE NOT EXISTS (SELECT 1 FROM {REJECTS} x WHERE x.table_name = "
+                 f"'staging.stg_{table}' AND x._kafka_partition = r._kafka_partition AND x._kafka_offset = r._kafka_offset)")
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_batch AS {batch}")
+    _typed_views(spark, spec, sql)
+    return batch
+
+
+def _typed_views(spark, spec: Staging, sql: LayerSql) -> None:
+    """`typed_batch`: the TRANSFORM over `raw_batch`; `latest_batch`: its latest row per id."""
     spark.sql(f"CREATE OR REPLACE TEMP VIEW typed_batch AS {sql.transform}")
     spark.sql(f"""
         CREATE OR REPLACE TEMP VIEW latest_batch AS
@@ -200,13 +218,18 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
     phases = Phases()
     result["phases"] = phases.seconds
     pause_point("planned")
-    _create_views(spark, table, spec, sql, mode, start, end, start_date, end_date)
+    known_rejects = _has_rejects(spark, target)
+    batch = _create_views(spark, table, spec, sql, mode, start, end, start_date, end_date,
+                          skip_rejects=known_rejects and mode == "incremental")
     result["rows_read"] = spark.sql("SELECT count(*) AS n FROM raw_new").first().n
     phases.mark("read")
     result["unexpected_fields"] = report_unexpected_fields(spark, table, spec, sql)
     phases.mark("fields")
     # typing (JSON parsing) is the costly part: computed once, then counted and written from memory
-    spark.sql("CACHE TABLE latest_batch")
+    rejects = _type_batch(spark, target, source, spec, sql, batch)
+    if rejects:
+        result["rejected_rows"] = len(rejects)
+        result["rejects"] = [f"{p}/{o}: {e}" for (p, o), e in sorted(rejects.items())[:5]]
     result["rows_merged"] = spark.sql("SELECT count(*) AS n FROM latest_batch").first().n
     phases.mark("transform")
     columns = [name for name, _ in table_columns(spark, target)]
@@ -232,6 +255,8 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
         """)
     phases.mark("write")
     spark.sql("UNCACHE TABLE IF EXISTS latest_batch")
+    if known_rejects and mode != "incremental":
+        _forget_rejects_that_typed(spark, target, batch, rejects)
     log.info("%s: write committed", target)
     pause_point("between_commits")
     if mode != "range":
@@ -241,6 +266,140 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
     log.info("%s: %d raw rows -> %d ids (%s); watermark %s", target, result["rows_read"], result["rows_merged"],
              mode, end if mode != "range" else "unchanged")
     return result
+
+
+# --- raw rows that do not type: listed in metadata.staging_rejects, never blocking the batch --------
+
+REJECTS = "metadata.staging_rejects"
+#: tables staged side by side that both find rejects take turns on the one table
+_REJECTS_LOCK = threading.Lock()
+
+
+def _has_rejects(spark, target: str) -> bool:
+    """Whether rows of `target` are listed as rejects (no query at all until the first reject ever)."""
+    return table_exists(spark, REJECTS) and bool(
+        spark.sql(f"SELECT 1 FROM {REJECTS} WHERE table_name = '{target}' LIMIT 1").collect())
+
+
+class StagingDataError(RuntimeError):
+    """The batch fails to type and the failure cannot be pinned on a few raw rows."""
+
+
+def _data_error(exc: Exception) -> str | None:
+    """Spark's message when `exc` is a data exception (SQLSTATE class 22: a malformed value, an
+    overflow, an array index out of bounds), else None."""
+    state = getattr(exc, "getSqlState", lambda: None)()
+    text = str(exc).strip()
+    if (state or "").startswith("22") or "SQLSTATE: 22" in text:
+        return text.splitlines()[0][:1000] if text else type(exc).__name__
+    return None
+
+
+def _probe(spark, sql: LayerSql, where: str) -> str | None:
+    """None if the TRANSFORM types every row of `raw_batch_all` matching `where`, else the error."""
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_probe AS SELECT * FROM raw_batch_all WHERE {where}")
+    transform = re.sub(r"\braw_batch\b", "raw_probe", sql.transform)
+    try:  # max(hash(*)) makes Spark compute every column (a count, even of hash(*), prunes them all)
+        spark.sql(f"SELECT max(hash(*)) AS h FROM ({transform})").collect()
+        return None
+    except Exception as exc:  # noqa: BLE001 - only data exceptions are answered, the rest re-raised
+        error = _data_error(exc)
+        if error is None:
+            raise
+        return error
+
+
+def _find_rejects(spark, target: str, sql: LayerSql, first_error: str, max_rows: int) -> dict[tuple[int, int], str]:
+    """The raw rows of `raw_batch_all` that fail to type on their own: (partition, offset) -> error.
+    Bisects each Kafka partition's offset range (about 2 log2(n) probes a bad row)."""
+    spans = [(r.p, r.lo, r.hi) for r in spark.sql(
+        "SELECT _kafka_partition AS p, min(_kafka_offset) AS lo, max(_kafka_offset) AS hi FROM raw_batch_all "
+        "GROUP BY _kafka_partition").collect()]
+    bad: dict[tuple[int, int], str] = {}
+    probes = 0
+    while spans:
+        p, lo, hi = spans.pop()
+        error = _probe(spark, sql, f"_kafka_partition = {p} AND _kafka_offset BETWEEN {lo} AND {hi}")
+        probes += 1
+        if error is None:
+            continue
+        if lo < hi:
+            mid = (lo + hi) // 2
+            spans += [(p, mid + 1, hi), (p, lo, mid)]
+            continue
+        bad[(p, lo)] = error
+        if len(bad) > max_rows:
+            raise StagingDataError(
+                f"{target}: more than {max_rows} raw rows fail to type (first: {first_error}). That is a change "
+                f"in what the provider sends or a wrong TRANSFORM, not stray bad data: nothing was written and "
+                f"the watermark stays. Fix sql/01_staging/{target.split('.')[1]}.sql (or raise "
+                f"ICEFLOE_STAGING_MAX_REJECTS) and run again.")
+    log.info("%s: %d probe(s) to find %d raw row(s) that fail to type", target, probes, len(bad))
+    if not bad:
+        raise StagingDataError(
+            f"{target}: the batch fails to type ({first_error}), but no raw row fails on its own: the "
+            f"TRANSFORM combines rows wrongly. Nothing was written and the watermark stays.")
+    return bad
+
+
+def _b64(text: str) -> str:
+    import base64
+
+    return f"CAST(unbase64('{base64.b64encode(text.encode()).decode()}') AS STRING)"
+
+
+def _type_batch(spark, target: str, source: str, spec: Staging, sql: LayerSql, batch: str) \
+        -> dict[tuple[int, int], str]:
+    """CACHE `latest_batch`. If a raw row does not type, find every such row, list it in
+    metadata.staging_rejects (before anything is written: a crash later cannot lose the list), and
+    type the batch without them. Returns the rejects found."""
+    import os
+
+    try:
+        spark.sql("CACHE TABLE latest_batch")
+        return {}
+    except Exception as exc:  # noqa: BLE001 - only data exceptions are answered, the rest re-raised
+        first_error = _data_error(exc)
+        if first_error is None:
+            raise
+    spark.sql("UNCACHE TABLE IF EXISTS latest_batch")
+    log.warning("%s: the batch does not type (%s); finding the raw rows that fail", target, first_error)
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_batch_all AS {batch}")
+    bad = _find_rejects(spark, target, sql, first_error, int(os.environ.get("ICEFLOE_STAGING_MAX_REJECTS", "100")))
+    rows = ", ".join(f"({p}, CAST({o} AS BIGINT), {_b64(e)})" for (p, o), e in bad.items())
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW rejects_new AS SELECT * FROM VALUES {rows} AS v(p, o, error)")
+    with _REJECTS_LOCK:
+        spark.sql(LayerSql.load("metadata", "staging_rejects").ddl)
+        spark.sql(f"""
+        MERGE INTO {REJECTS} t
+        USING (SELECT '{target}' AS table_name, '{source}' AS raw_table, r._kafka_partition, r._kafka_offset,
+                      r._webhook_id, r.object_id, v.error, current_timestamp() AS rejected_at
+               FROM raw_batch_all r JOIN rejects_new v ON v.p = r._kafka_partition AND v.o = r._kafka_offset) s
+        ON t.table_name = s.table_name AND t._kafka_partition = s._kafka_partition AND t._kafka_offset = s._kafka_offset
+        WHEN MATCHED THEN UPDATE SET error = s.error, rejected_at = s.rejected_at
+        WHEN NOT MATCHED THEN INSERT *""")
+    (p, o), error = sorted(bad.items())[0]
+    log.error("%s: %d raw row(s) of %s do not type and are left out of this run (first: partition %s offset "
+              "%s: %s). They stay in raw, listed in %s; fix the data or sql/01_staging/%s.sql, then "
+              "`--mode full` stages them.", target, len(bad), source, p, o, error, REJECTS, target.split(".")[1])
+    spark.sql("CREATE OR REPLACE TEMP VIEW raw_batch AS SELECT r.* FROM raw_batch_all r LEFT ANTI JOIN rejects_new v "
+              "ON v.p = r._kafka_partition AND v.o = r._kafka_offset")
+    _typed_views(spark, spec, sql)
+    spark.sql("CACHE TABLE latest_batch")
+    return bad
+
+
+def _forget_rejects_that_typed(spark, target: str, batch: str, rejects: dict[tuple[int, int], str]) -> None:
+    """After a full or range run has written: the rows of its batch listed as rejects that typed this
+    time are no longer rejects."""
+    still = " AND NOT (" + " OR ".join(f"(r._kafka_partition = {p} AND r._kafka_offset = {o})"
+                                         for p, o in rejects) + ")" if rejects else ""
+    with _REJECTS_LOCK:
+        spark.sql(f"""
+        MERGE INTO {REJECTS} t
+        USING (SELECT r._kafka_partition, r._kafka_offset FROM ({batch}) r WHERE true{still}) s
+        ON t.table_name = '{target}' AND t._kafka_partition = s._kafka_partition AND t._kafka_offset = s._kafka_offset
+        WHEN MATCHED THEN DELETE""")
 
 
 def run_all(spark, tables: list[str], mode: str = "incremental", start_date: str | None = None,

@@ -240,6 +240,57 @@ def test_a_hubspot_fold_killed_between_its_write_and_its_watermark_reruns_to_ide
     assert_equals_full_rebuild(stack, tmp_path, catalog, table)
 
 
+def rejects(catalog, target: str) -> dict[str, dict]:
+    """metadata.staging_rejects rows of `target`, by object id."""
+    from pyiceberg.expressions import EqualTo
+
+    if not catalog.table_exists("metadata.staging_rejects"):
+        return {}
+    rows = catalog.load_table("metadata.staging_rejects").scan(row_filter=EqualTo("table_name", target))
+    return {r["object_id"]: r for r in rows.to_arrow().to_pylist()}
+
+
+@pytest.mark.timeout(900)  # four Spark runs, one of them bisecting its batch
+def test_a_raw_row_that_does_not_type_is_listed_and_the_rest_of_its_batch_is_staged(stack, catalog, tmp_path):
+    """Bad input never blocks a staging table: a raw row whose value does not fit its column (Spark's
+    ANSI mode raises for the whole batch) is found, listed in metadata.staging_rejects with the error,
+    left in raw, and the other rows of the batch are staged; a later, valid version of the object is
+    staged as usual. A subscription without items (`items.data: []`) is valid and stages with NULL
+    price fields (it used to fail the batch: `items[0]` is an error under ANSI)."""
+    from tests.integration.batch.raw_writer import append_raw
+
+    table, target, source = "stripe_subscriptions", "staging.stg_stripe_subscriptions", "raw.stripe_subscriptions"
+    at = p.T0 + timedelta(days=5)
+    huge = p.stripe_subscription(64002, 9, at)
+    huge["data"]["object"]["items"]["data"][0]["price"]["unit_amount"] = 10**18  # > DECIMAL(18,3)
+    empty = p.stripe_subscription(64001, 8, at)
+    empty["data"]["object"]["items"]["data"] = []
+    snap = append_raw(catalog, table, [p.stripe_subscription(64000, 7, at), empty, huge])
+
+    first = staging(stack, tmp_path, table).result()
+    assert first["rejected_rows"] == 1 and "NUMERIC_VALUE_OUT_OF_RANGE" in first["rejects"][0], first
+    assert watermark(catalog, target, source) == snap  # the batch went through
+    ids = {"sub_test64000", "sub_test64001", "sub_test64002"}
+    staged = by_id(catalog, target, "subscription_id", ids)
+    assert set(staged) == {"sub_test64000", "sub_test64001"}, staged
+    assert staged["sub_test64001"]["item_count"] == 0 and staged["sub_test64001"]["price_id"] is None
+    listed = rejects(catalog, target)
+    assert set(listed) == {"sub_test64002"}, listed
+    assert listed["sub_test64002"]["raw_table"] == source and listed["sub_test64002"]["_webhook_id"]
+    assert "NUMERIC_VALUE_OUT_OF_RANGE" in listed["sub_test64002"]["error"]
+
+    # the provider sends a valid version later: staged; the bad row stays listed (it is still bad)
+    fixed = p.stripe_subscription(64002, 9, at + timedelta(hours=1))
+    append_raw(catalog, table, [fixed])
+    second = staging(stack, tmp_path, table).result()
+    assert second["rows_read"] == 1 and "rejected_rows" not in second, second
+    assert by_id(catalog, target, "subscription_id", ids)["sub_test64002"]["unit_amount"] == Decimal("15.000")
+    assert set(rejects(catalog, target)) == {"sub_test64002"}
+    # a full rebuild tries the listed row again, rejects it again, and builds the same table
+    assert_equals_full_rebuild(stack, tmp_path, catalog, table)
+    assert set(rejects(catalog, target)) == {"sub_test64002"}
+
+
 def _sql_with_declared_field(tmp_path: Path) -> Path:
     """A copy of sql/ whose stg_shopify_products declares the new payload field `x_loyalty_tier`."""
     import shutil
