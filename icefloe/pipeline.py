@@ -92,6 +92,18 @@ def _rows(result: dict) -> int:
     return 0
 
 
+def _notes(result: dict) -> str:
+    """What a table's result says besides its rows: raw rows that did not type, unknown payload fields."""
+    notes = []
+    if result.get("rejected_rows"):
+        first = (result.get("rejects") or ["?"])[0]
+        notes.append(f"{result['rejected_rows']} raw row(s) did not type, left in raw and listed in "
+                     f"metadata.staging_rejects (first, partition/offset: {first})")
+    if result.get("unexpected_fields"):
+        notes.append(f"payload fields staging does not know yet (kept in raw): {', '.join(result['unexpected_fields'])}")
+    return "".join(f"; {n}" for n in notes)
+
+
 def run_batch(stack: StackSettings | None = None, progress: Progress | None = None, mode: str = "incremental",
               entity_resolution: bool = True, timeout_s: float | None = 1800) -> BatchResult:
     """Run staging (every table) -> entity resolution -> core -> analytics -> marts against the stack.
@@ -116,7 +128,8 @@ def run_batch(stack: StackSettings | None = None, progress: Progress | None = No
     def on_line(line: str) -> None:
         for r in parse_results(line) if line.startswith(MARKER + " ") else []:
             rebuilt = " (rebuilt in full: cheaper than merging at this size)" if r.get("why") else ""
-            say(r.get("step", "?"), f"{r.get('table')}: {_rows(r)} rows in {r.get('seconds', 0):.1f}s{rebuilt}")
+            say(r.get("step", "?"), f"{r.get('table')}: {_rows(r)} rows in {r.get('seconds', 0):.1f}s{rebuilt}"
+                                    f"{_notes(r)}")
 
     say("batch", f"jobs/spark/batch.py {' '.join(args)}")
     run = run_spark("batch", args, stack, on_line=on_line, timeout=timeout_s)

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from icefloe import emr
-from icefloe.pipeline import parse_results, run_batch, step_walls
+from icefloe.pipeline import _notes, parse_results, run_batch, step_walls
 
 
 def test_result_lines_are_parsed_and_other_output_ignored():
@@ -32,6 +32,13 @@ def test_a_step_whose_tables_ran_side_by_side_takes_its_wall_time_not_their_sum(
     ])
     assert step_walls(out) == {"staging": 31.5}
     assert step_walls("ICEFLOE_RESULT {}") == {}
+
+
+def test_a_tables_progress_line_names_its_rejected_rows_and_unknown_fields():
+    assert _notes({"table": "staging.stg_a", "rows_merged": 3}) == ""
+    line = _notes({"rejected_rows": 2, "rejects": ["0/17: [CAST_INVALID_INPUT] ..."], "unexpected_fields": ["x", "y"]})
+    assert "2 raw row(s) did not type" in line and "metadata.staging_rejects" in line and "0/17: [CAST" in line
+    assert "payload fields staging does not know yet (kept in raw): x, y" in line
 
 
 def test_an_unknown_mode_is_refused_before_any_job_starts():
