@@ -332,8 +332,8 @@ def _check_stable_ids(console: Console, profile: Profile, before: dict[str, str]
         selected_fields=("alias_id", "entity_id")).to_arrow().to_pylist()}
     moved = {rid: (e, after.get(rid)) for rid, e in before.items() if after.get(rid) != e}
     merged = sum(1 for old, new in moved.values() if (old, new) in aliases)
-    console.print(f"  entity ids: {len(before) - len(moved):,} of the {len(before):,} records resolved before round 2 "
-                  f"(this run's and earlier runs') kept theirs; {merged:,} moved into an entity that absorbed theirs "
+    console.print(f"  entity ids: {len(before) - len(moved):,} of the {len(before):,} records in semantic.entity_index "
+                  f"before round 2 kept theirs; {merged:,} moved into an entity that absorbed theirs "
                   f"(old id kept in semantic.entity_aliases), {len(moved) - merged:,} re-clustered otherwise")
 
 
