@@ -86,6 +86,8 @@ NICKNAMES = {
     # one short form for two formal names: the formal names share a group ("sam" is Samuel or Samantha)
     "jonathan": "john", "samantha": "samuel",
 }
+#: the names nicknames stand for: a formal name is never read as a mistyped nickname
+_FORMAL_NAMES = frozenset(NICKNAMES.values())
 
 #: street-type words -> their postal abbreviation
 STREET_TYPES = {
@@ -159,8 +161,19 @@ def norm_name(value: Any) -> str | None:
     return text.replace(" ", "") if text else None
 
 
+@_cached
 def canon_first_name(name: str | None) -> str | None:
-    return NICKNAMES.get(name, name) if name else None
+    """The formal name a nickname stands for ("bill" -> "william"), also through one slip of the keys
+    that leaves the nickname recognisable: a doubled letter ("billl", "beckky") or two neighbours
+    swapped ("blil"). Other names, formal ones included, stand for themselves."""
+    if not name:
+        return None
+    if name in NICKNAMES or name in _FORMAL_NAMES or len(name) < 4:
+        return NICKNAMES.get(name, name)
+    slips = {name[:i] + name[i + 1:] for i in range(1, len(name)) if name[i] == name[i - 1]}
+    slips |= {name[:i] + name[i + 1] + name[i] + name[i + 2:] for i in range(len(name) - 1)}
+    found = {NICKNAMES[s] for s in slips if s in NICKNAMES}
+    return found.pop() if len(found) == 1 else name
 
 
 @_cached
@@ -432,10 +445,21 @@ def _sections(path: Path = SQL_FILE) -> dict[str, str]:
             .strip().rstrip(";") for i in range(1, len(parts), 2)}
 
 
+#: expressions several sections of er_method.sql share, over the pair's records `l` and `r`
+SNIPPETS = {
+    # first and last name given the other way round (a mailbox spells "rubio.brittany"), one of the
+    # two also with a typo ("britatny", as the first_name level's 'fuzzy' allows: 1 edit, 2 from 5 letters)
+    "names_swapped": "((l.first_name = r.last_name OR l.last_name = r.first_name) AND "
+                     "(levenshtein(l.first_name, r.last_name) + levenshtein(l.last_name, r.first_name) <= 1 OR "
+                     "(levenshtein(l.first_name, r.last_name) + levenshtein(l.last_name, r.first_name) <= 2 AND "
+                     "least(length(l.first_name), length(l.last_name), length(r.first_name), length(r.last_name)) >= 5)))",
+}
+
+
 def method_sql(section: str, **values: Any) -> str:
-    """A section of er_method.sql with its {placeholders} filled in."""
+    """A section of er_method.sql with its {placeholders} filled in (SNIPPETS unless given)."""
     text = _sections()[section]
-    for key, value in values.items():
+    for key, value in {**SNIPPETS, **values}.items():
         text = text.replace("{" + key + "}", str(value))
     missing = re.findall(r"\{([a-z_]+)\}", text)
     if missing:

@@ -76,7 +76,7 @@ WHERE l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
   AND length(l.first_name) > 1 AND length(r.first_name) > 1
   AND substr(l.first_name, 1, length(r.first_name)) <> r.first_name
   AND substr(r.first_name, 1, length(l.first_name)) <> l.first_name
-  AND NOT (l.first_name = r.last_name AND l.last_name = r.first_name)
+  AND NOT {names_swapped}
 
 -- ====  CANDIDATE_PAIRS_ALL  ==================================================
 -- Every distinct record pair sharing at least one block within the size guard (a full run).
@@ -135,7 +135,7 @@ SELECT
          AND length(l.first_name) > 1 AND length(r.first_name) > 1
          AND substr(l.first_name, 1, length(r.first_name)) <> r.first_name
          AND substr(r.first_name, 1, length(l.first_name)) <> l.first_name
-         AND NOT (l.first_name = r.last_name AND l.last_name = r.first_name)) OR se.blocking_key IS NOT NULL THEN 'shared'
+         AND NOT {names_swapped}) OR se.blocking_key IS NOT NULL THEN 'shared'
        -- a role mailbox (RFC 2142: info@, sales@, ...) or a family one ("thesmiths@", "smithfamily@")
        -- names no person
        WHEN substr(l.email, 1, least(instr(l.email, '@'), instr(concat(l.email, '+'), '+')) - 1) IN ({role_mailboxes}) OR substr(r.email, 1, least(instr(r.email, '@'), instr(concat(r.email, '+'), '+')) - 1) IN ({role_mailboxes})
@@ -156,7 +156,7 @@ SELECT
   CASE WHEN l.first_name IS NULL OR r.first_name IS NULL THEN NULL
        WHEN l.first_name = r.first_name THEN 'exact'
        WHEN l.first_name_canon = r.first_name_canon THEN 'nickname'
-       WHEN l.first_name = r.last_name AND l.last_name = r.first_name THEN 'swapped'
+       WHEN {names_swapped} THEN 'swapped'
        -- a typo, also in a nickname's formal name ("liz" -> elizabeth ~ "elzabeth")
        WHEN levenshtein(l.first_name, r.first_name) <= 1
          OR (levenshtein(l.first_name, r.first_name) <= 2
@@ -172,7 +172,7 @@ SELECT
        ELSE 'different' END AS first_name,
   CASE WHEN l.last_name IS NULL OR r.last_name IS NULL THEN NULL
        WHEN l.last_name = r.last_name THEN 'exact'
-       WHEN l.first_name = r.last_name AND l.last_name = r.first_name THEN 'swapped'
+       WHEN {names_swapped} THEN 'swapped'
        WHEN levenshtein(l.last_name, r.last_name) <= 1
          OR (levenshtein(l.last_name, r.last_name) <= 2
              AND least(length(l.last_name), length(r.last_name)) >= 6) THEN 'fuzzy'
