@@ -315,8 +315,8 @@ def linkable_groups(records: list[dict], truth: Mapping[str, str]) -> tuple[dict
     normalisation reads it) at the same street line. A name alone, or a name and a town, is not
     identifying: the generator makes namesakes (same name, often the same town) on purpose, and a
     household or company mailbox is shared. A true pair across two groups of one person has no
-    evidence that a method could tell from a namesake's or a relative's: it is no fair recall
-    target. Returns (record id -> "<person>#<group>", why pairs of one person are not linkable:
+    evidence that a method could always tell from a namesake's or a relative's (the method still
+    links a full name only two mailboxes carry, `full_name=unique`, at some cost in precision). Returns (record id -> "<person>#<group>", why pairs of one person are not linkable:
     Counter of the evidence they do share).
     """
     from icefloe.resolve import er_core

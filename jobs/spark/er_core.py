@@ -101,6 +101,13 @@ STREET_TYPES = {
 ROLE_MAILBOXES = ("info", "sales", "support", "admin", "office", "contact", "hello", "billing", "accounts",
                   "enquiries", "inquiries", "team", "mail", "orders", "help", "marketing", "hr", "service",
                   "webmaster", "postmaster", "noreply", "no-reply", "abuse", "reception", "finance")
+#: consumer mailbox providers: a mailbox there is a person's own, one on another domain may be an
+#: employer's (email level 'work_and_personal')
+CONSUMER_MAIL = ("gmail.com", "googlemail.com", "yahoo.com", "ymail.com", "hotmail.com", "outlook.com", "live.com",
+                 "msn.com", "aol.com", "icloud.com", "me.com", "mac.com", "proton.me", "protonmail.com", "pm.me",
+                 "gmx.com", "gmx.net", "gmx.de", "web.de", "mail.com", "zoho.com", "yandex.com", "yandex.ru",
+                 "fastmail.com", "hey.com", "yahoo.co.uk", "hotmail.co.uk", "outlook.co.uk", "btinternet.com",
+                 "comcast.net", "verizon.net", "att.net", "sbcglobal.net", "qq.com", "163.com", "naver.com")
 #: providers where dots in the local part and a "+tag" never change the mailbox
 _DOTLESS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 #: providers that deliver "name+tag" to "name" (dots are significant there)
@@ -369,7 +376,10 @@ def normalise_record(raw: dict[str, Any], default_source: str = "records", phone
 DEFAULT_LEVELS: dict[str, dict[str, tuple[float, float]]] = {
     # "alias": equal once a +tag is dropped on any domain; "shared": equal, but the first names on the two
     # records differ - a household or company mailbox ("thesmiths@", "info@") says nothing about the person
-    "email": {"exact": (0.90, 1e-6), "alias": (0.03, 1e-6), "shared": (0.01, 0.01), "different": (0.15, 1.0)},
+    # "work_and_personal": different mailboxes, one at a consumer provider (gmail.com, ...) and the other
+    # on another domain (an employer's): weighed as "different", but no conflict for a unique name (below)
+    "email": {"exact": (0.90, 1e-6), "alias": (0.03, 1e-6), "shared": (0.01, 0.01), "different": (0.15, 1.0),
+              "work_and_personal": (0.15, 1.0)},
     "phone": {"exact": (0.85, 1e-5), "shared": (0.01, 0.01), "different": (0.15, 1.0)},
     "national_id": {"exact": (0.88, 1e-6), "typo": (0.06, 1e-4), "two_typos": (0.03, 1e-3),
                     "different": (0.03, 1.0)},
@@ -385,6 +395,13 @@ DEFAULT_LEVELS: dict[str, dict[str, tuple[float, float]]] = {
     "city": {"exact": (0.85, 0.01), "fuzzy": (0.09, 0.002), "different": (0.06, 0.99)},
     "state": {"exact": (0.95, 0.15), "different": (0.05, 0.85)},
     "postcode": {"exact": (0.88, 0.002), "typo": (0.07, 0.02), "different": (0.05, 0.978)},
+    # "unique": the two records carry the same full name (nicknames folded, either order) and no record
+    # with a third mailbox carries it (NAME_OWNERS). The name levels above are priced for an average
+    # name, which namesakes share; a name only these two mailboxes carry is rarer (Splink's
+    # term-frequency adjustment, in its one case that needs no record count). m: a person's records
+    # often are the only ones with their name; u: of different people with one full name, few are
+    # the only two bearing it.
+    "full_name": {"unique": (0.80, 0.05)},
 }
 #: address fields are correlated (same street -> same city, state, postcode): their summed
 #: evidence is capped so a household or a block of flats is not one person by address alone
@@ -518,14 +535,16 @@ def score_sql(params: Params, levels_table: str = "er_levels") -> str:
               f"{params.area_cap:.6f}) ELSE {last} + {address} END)")
     person = "coalesce(first_name IN ('exact', 'nickname', 'fuzzy', 'swapped'), false)"
     dwelling = f"coalesce({line_agrees} OR street_number = 'exact', false)"
-    conflict = ("coalesce(email = 'different' OR phone = 'different' OR national_id = 'different' "
+    # a work and a personal mailbox are one person's two when the name is one no other record carries
+    conflict = ("coalesce(email = 'different' OR (email = 'work_and_personal' AND full_name IS NULL) "
+                "OR phone = 'different' OR national_id = 'different' "
                 "OR dob = 'different' OR street = 'different' OR address_2 = 'different', false)")
     # no identity key agrees and: nothing names the person (a surname, an address, a shared mailbox are
     # a household's), or only a name and a town agree while an identity key or street line conflicts
     # or, at one dwelling, the first names are only alike (Mark and Mary, Brittany and Brittney) while
     # a contact key conflicts: each member of a household has a mailbox and a phone of their own,
     # whereas a date of birth or an id number that alone differs is as often mistyped
-    contact_conflict = "coalesce(email = 'different' OR phone = 'different', false)"
+    contact_conflict = "coalesce(email IN ('different', 'work_and_personal') OR phone = 'different', false)"
     relative = f"(coalesce(first_name = 'fuzzy', false) AND {dwelling} AND {contact_conflict})"
     guarded = f"(NOT {identity} AND (NOT {person} OR (NOT {dwelling} AND {conflict}) OR {relative}))"
     guard = math.log2(params.namesake_max_probability / (1 - params.namesake_max_probability))
@@ -684,21 +703,32 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
             SELECT DISTINCT s.blocking_type, s.blocking_key FROM er_state_blocking s JOIN er_changed_in c ON c.rid = s.rid
             UNION SELECT DISTINCT blocking_type, blocking_key FROM er_batch_keys""")
         restrict_to_blocks_of()  # a changed record's current blocks are among the dirty ones
+        engine.materialise("er_name_owners", method_sql("NAME_OWNERS", blocking="er_blocking_rel", records="er_records"))
+        engine.materialise("er_name_owners_was", method_sql(
+            "NAME_OWNERS", records="er_state_records", blocking="""(SELECT s.* FROM er_state_blocking s JOIN er_dirty_blocks d
+            ON d.blocking_type = s.blocking_type AND d.blocking_key = s.blocking_key WHERE s.blocking_type = 'name')"""))
         # blocks of changed records whose size crossed a guard: every pair inside is re-decided
         engine.materialise("er_flipped_blocks", f"""
-            SELECT d.blocking_type, d.blocking_key FROM er_dirty_blocks d
-            LEFT JOIN (SELECT s.blocking_type, s.blocking_key, count(*) AS n FROM er_state_blocking s
-                       JOIN er_dirty_blocks d2 ON d2.blocking_type = s.blocking_type AND d2.blocking_key = s.blocking_key
-                       GROUP BY s.blocking_type, s.blocking_key) o
-              ON o.blocking_type = d.blocking_type AND o.blocking_key = d.blocking_key
-            LEFT JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key
-            WHERE {klass('coalesce(o.n, 0)')} <> {klass('coalesce(n.n, 0)')}
-            UNION
-            -- a mailbox or phone block that gained or lost a record may have become shared or stopped
-            -- being so (SHARED_KEYS): its pairs are re-decided too (such blocks hold a few records)
-            SELECT d.blocking_type, d.blocking_key FROM er_dirty_blocks d
-            JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key
-            WHERE d.blocking_type IN ('email', 'phone') AND n.n <= {g1}""")
+            WITH sizes AS (
+              SELECT d.blocking_type, d.blocking_key, coalesce(o.n, 0) AS was, coalesce(n.n, 0) AS now
+              FROM er_dirty_blocks d
+              LEFT JOIN (SELECT s.blocking_type, s.blocking_key, count(*) AS n FROM er_state_blocking s
+                         JOIN er_dirty_blocks d2 ON d2.blocking_type = s.blocking_type AND d2.blocking_key = s.blocking_key
+                         GROUP BY s.blocking_type, s.blocking_key) o
+                ON o.blocking_type = d.blocking_type AND o.blocking_key = d.blocking_key
+              LEFT JOIN er_block_sizes n ON n.blocking_type = d.blocking_type AND n.blocking_key = d.blocking_key)
+            SELECT blocking_type, blocking_key FROM sizes
+            WHERE {klass('was')} <> {klass('now')}
+              -- a mailbox or phone block that gained or lost a record may have become shared or stopped
+              -- being so (SHARED_KEYS): its pairs are re-decided too (such blocks hold a few records)
+              OR (blocking_type IN ('email', 'phone') AND now BETWEEN 1 AND {g1})
+              UNION
+              -- a name block whose number of mailboxes went to or from two: its name stopped or
+              -- started being one only two mailboxes carry (full_name = 'unique')
+              SELECT d.blocking_type, d.blocking_key FROM er_dirty_blocks d
+              LEFT JOIN er_name_owners_was o ON o.blocking_key = d.blocking_key
+              LEFT JOIN er_name_owners n ON n.blocking_key = d.blocking_key
+              WHERE d.blocking_type = 'name' AND (coalesce(o.owners, 0) = 2) <> (coalesce(n.owners, 0) = 2)""")
         engine.materialise("er_focus_pairs", """
             WITH m AS (  -- the flipped blocks' members, now and before (each side joined first: small)
               SELECT b.rid, b.blocking_type, b.blocking_key FROM er_blocking_rel b
@@ -720,8 +750,11 @@ def run(engine: Engine, params: Params, run_id: str, now: str, *, first_run: boo
     # ---- scoring ---------------------------------------------------------------------------------
     engine.materialise("er_shared_keys", method_sql("SHARED_KEYS", max_key_frequency=params.max_key_frequency,
                                                     blocking="er_blocking" if first_run else "er_blocking_rel"))
+    engine.materialise("er_name_owners", method_sql("NAME_OWNERS", records="er_records",
+                                                    blocking="er_blocking" if first_run else "er_blocking_rel"))
     engine.materialise("er_levels", method_sql("COMPARISON_LEVELS", max_key_frequency=params.max_key_frequency,
-                                               role_mailboxes=", ".join(_lit(m) for m in ROLE_MAILBOXES)))
+                                               role_mailboxes=", ".join(_lit(m) for m in ROLE_MAILBOXES),
+                                               consumer_mail=", ".join(_lit(d) for d in CONSUMER_MAIL)))
     engine.materialise("er_new_links", score_sql(params) + f" WHERE match_weight >= {params.threshold_weight:.6f}")
     above = engine.rows("SELECT count(*) AS n FROM er_new_links")[0]["n"]
     say(f"scoring: {above} links at match probability >= {params.threshold}")

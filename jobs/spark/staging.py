@@ -40,7 +40,9 @@ in one commit once all have finished.
 from __future__ import annotations
 
 import argparse
+import base64
 import logging
+import os
 import re
 import sys
 import threading
@@ -295,18 +297,25 @@ def _data_error(exc: Exception) -> str | None:
     return None
 
 
-def _probe(spark, sql: LayerSql, where: str) -> str | None:
-    """None if the TRANSFORM types every row of `raw_batch_all` matching `where`, else the error."""
-    spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_probe AS SELECT * FROM raw_batch_all WHERE {where}")
-    transform = re.sub(r"\braw_batch\b", "raw_probe", sql.transform)
-    try:  # max(hash(*)) makes Spark compute every column (a count, even of hash(*), prunes them all)
-        spark.sql(f"SELECT max(hash(*)) AS h FROM ({transform})").collect()
+def _data_error_of(spark, query: str) -> str | None:
+    """Run `query`: None if it succeeds, Spark's message if it fails on a data exception; any other
+    failure is raised."""
+    try:
+        spark.sql(query).collect()
         return None
     except Exception as exc:  # noqa: BLE001 - only data exceptions are answered, the rest re-raised
         error = _data_error(exc)
         if error is None:
             raise
         return error
+
+
+def _probe(spark, sql: LayerSql, where: str) -> str | None:
+    """None if the TRANSFORM types every row of `raw_batch_all` matching `where`, else the error."""
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_probe AS SELECT * FROM raw_batch_all WHERE {where}")
+    transform = re.sub(r"\braw_batch\b", "raw_probe", sql.transform)
+    # max(hash(*)) makes Spark compute every column (a count, even of hash(*), prunes them all)
+    return _data_error_of(spark, f"SELECT max(hash(*)) AS h FROM ({transform})")
 
 
 def _find_rejects(spark, target: str, sql: LayerSql, first_error: str, max_rows: int) -> dict[tuple[int, int], str]:
@@ -343,8 +352,6 @@ def _find_rejects(spark, target: str, sql: LayerSql, first_error: str, max_rows:
 
 
 def _b64(text: str) -> str:
-    import base64
-
     return f"CAST(unbase64('{base64.b64encode(text.encode()).decode()}') AS STRING)"
 
 
@@ -353,15 +360,9 @@ def _type_batch(spark, target: str, source: str, spec: Staging, sql: LayerSql, b
     """CACHE `latest_batch`. If a raw row does not type, find every such row, list it in
     metadata.staging_rejects (before anything is written: a crash later cannot lose the list), and
     type the batch without them. Returns the rejects found."""
-    import os
-
-    try:
-        spark.sql("CACHE TABLE latest_batch")
+    first_error = _data_error_of(spark, "CACHE TABLE latest_batch")
+    if first_error is None:
         return {}
-    except Exception as exc:  # noqa: BLE001 - only data exceptions are answered, the rest re-raised
-        first_error = _data_error(exc)
-        if first_error is None:
-            raise
     spark.sql("UNCACHE TABLE IF EXISTS latest_batch")
     log.warning("%s: the batch does not type (%s); finding the raw rows that fail", target, first_error)
     spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_batch_all AS {batch}")

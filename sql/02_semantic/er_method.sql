@@ -52,6 +52,18 @@ SELECT blocking_type, blocking_key, count(*) AS n
 FROM {blocking}
 GROUP BY blocking_type, blocking_key
 
+-- ====  NAME_OWNERS  ==========================================================
+-- Per full-name block (the 'name' pass), how many mailboxes carry the name: records with the same
+-- mailbox (without a +tag) count once, a record without a mailbox counts on its own. A person's
+-- shop account and the Stripe customer made from it are one owner; a namesake is another.
+SELECT b.blocking_key, count(DISTINCT coalesce(
+    CASE WHEN instr(substr(r.email, 1, instr(r.email, '@') - 1), '+') > 0 THEN concat(substr(r.email, 1, instr(r.email, '+') - 1), substr(r.email, instr(r.email, '@'))) ELSE r.email END,
+    r.rid)) AS owners
+FROM {blocking} b
+JOIN {records} r ON r.rid = b.rid
+WHERE b.blocking_type = 'name'
+GROUP BY b.blocking_key
+
 -- ====  SHARED_KEYS  ==========================================================
 -- Mailboxes and phone numbers that records with conflicting first names carry: a household's
 -- "thesmiths@", a company's "info@", a family landline. Agreeing on one is no evidence about any of
@@ -127,7 +139,11 @@ SELECT
   p.rid_l, p.rid_r, p.blocked_on,
   CASE WHEN l.email IS NULL OR r.email IS NULL THEN NULL
        WHEN l.email = r.email AND fe.n > {max_key_frequency} THEN 'common'
-       WHEN (CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END) <> (CASE WHEN instr(substr(r.email, 1, instr(r.email, '@') - 1), '+') > 0 THEN concat(substr(r.email, 1, instr(r.email, '+') - 1), substr(r.email, instr(r.email, '@'))) ELSE r.email END) THEN 'different'
+       -- different mailboxes: one at a consumer provider and one elsewhere may be a person's own and
+       -- their employer's ('work_and_personal')
+       WHEN (CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END) <> (CASE WHEN instr(substr(r.email, 1, instr(r.email, '@') - 1), '+') > 0 THEN concat(substr(r.email, 1, instr(r.email, '+') - 1), substr(r.email, instr(r.email, '@'))) ELSE r.email END)
+         THEN CASE WHEN (substr(l.email, instr(l.email, '@') + 1) IN ({consumer_mail})) <> (substr(r.email, instr(r.email, '@') + 1) IN ({consumer_mail}))
+                   THEN 'work_and_personal' ELSE 'different' END
        -- the same mailbox, but two people's first names: a household or company address ("shared")
        -- (or a mailbox other records show it is: a shared one says nothing about any of its users)
        WHEN (l.first_name <> r.first_name AND l.first_name_canon <> r.first_name_canon
@@ -210,7 +226,12 @@ SELECT
   CASE WHEN l.postcode IS NULL OR r.postcode IS NULL THEN NULL
        WHEN l.postcode = r.postcode THEN 'exact'
        WHEN levenshtein(l.postcode, r.postcode) <= 1 THEN 'typo'
-       ELSE 'different' END AS postcode
+       ELSE 'different' END AS postcode,
+  -- the same full name (nicknames folded, either order) that the two records' mailboxes alone carry
+  CASE WHEN fnm.owners = 2
+         AND concat(least(l.first_name_canon, l.last_name), '|', greatest(l.first_name_canon, l.last_name))
+           = concat(least(r.first_name_canon, r.last_name), '|', greatest(r.first_name_canon, r.last_name))
+       THEN 'unique' END AS full_name
 FROM er_pairs p
 JOIN er_records l ON l.rid = p.rid_l
 JOIN er_records r ON r.rid = p.rid_r
@@ -221,6 +242,8 @@ LEFT JOIN er_shared_keys se ON se.blocking_type = 'email'
   AND se.blocking_key = CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END
 LEFT JOIN er_shared_keys sp ON sp.blocking_type = 'phone' AND sp.blocking_key = l.phone
 LEFT JOIN er_block_sizes fn ON fn.blocking_type = 'national_id' AND fn.blocking_key = l.national_id
+LEFT JOIN er_name_owners fnm ON fnm.blocking_key = CASE WHEN l.first_name_canon IS NOT NULL AND l.last_name IS NOT NULL
+    THEN concat(least(l.first_name_canon, l.last_name), '|', greatest(l.first_name_canon, l.last_name)) END
 
 -- ====  PROPAGATE_LABELS  =====================================================
 -- One step of connected components over the links in `er_edges` (both directions): every record

@@ -17,6 +17,7 @@ from icefloe import PROJECT_ROOT
 from icefloe.resolve import resolve_file
 
 sys.path.insert(0, str(PROJECT_ROOT / "tests" / "unit" / "resolution"))
+from test_er_households_namesakes import HOME, PAY, WORK  # noqa: E402
 from test_er_incremental import people, records_for  # noqa: E402
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,14 @@ def partition(rows: list[dict]) -> set[frozenset[str]]:
 def test_spark_and_duckdb_resolve_a_file_into_the_same_entities(tmp_path: Path):
     if not SPARK_PY.exists():
         pytest.skip("no .venv-spark: run `make venvs`")
-    records = records_for(people(120))
+    # and the generator's hard case: a work and a personal mailbox tied by a name only they carry
+    # (full_name=unique), beside the same name on a third mailbox elsewhere (no longer unique)
+    records = records_for(people(120)) + [WORK, HOME, PAY, dict(WORK, id="5", first_name="Marvin", last_name="Luna",
+                                                                 email="marvin.luna@allen-corp.com"),
+                                           dict(HOME, id="6", first_name="Marvin", last_name="Luna",
+                                                email="mluna@hotmail.com", phone=None),
+                                           dict(HOME, id="7", first_name="Marvin", last_name="Luna",
+                                                email="marvinluna25@gmail.com", phone="+1 385 457 1157")]
     src = tmp_path / "people.csv"
     fields = ["id", "source", "first_name", "last_name", "email", "phone", "street_number", "street", "city",
               "postcode", "dob", "national_id"]
@@ -54,6 +62,8 @@ def test_spark_and_duckdb_resolve_a_file_into_the_same_entities(tmp_path: Path):
     spark = list(csv.DictReader(spark_out.open()))
     assert len(duck) == len(spark) == len(records)
     assert partition(duck) == partition(spark)
+    ent = {f"{r['source']}|{r['id']}": r["entity_id"] for r in duck}
+    assert ent["crm|1"] == ent["shop|2"] == ent["pay|3"] and ent["crm|5"] != ent["shop|6"]
     # ids derive from the cluster label in both engines: equal too
     assert {(r["source"], r["id"], r["entity_id"]) for r in duck} == {(r["source"], r["id"], r["entity_id"])
                                                                       for r in spark}
