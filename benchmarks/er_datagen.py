@@ -32,8 +32,9 @@ every seed and scale given:
 Besides pairwise precision and recall, recall is given over the linkable pairs
 (`icefloe.er_truth.linkable_groups`): true pairs joined by evidence a namesake or relative cannot
 share (a personal mailbox or phone, a name at one street address). The pairs left out share a
-name only, a town only, a household mailbox or nothing: no method can tell them from the generator's
-namesakes and relatives; their count is printed by what they share.
+name only, a town only, a household mailbox or nothing: a method can tell few of them from the
+generator's namesakes and relatives (icefloe links a full name only two mailboxes carry when nothing
+else conflicts); their count is printed by what they share.
 """
 
 from __future__ import annotations

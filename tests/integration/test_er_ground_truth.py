@@ -22,14 +22,12 @@ import pytest
 pytestmark = pytest.mark.integration
 
 SCALE, SEED = 0.06, 11
-#: measured here (this scale and seed; the data is deterministic): precision 1.0, recall 0.966 (8 of
-#: the 203 true pairs are unlinkable: they share a name only, a town only or nothing), recall over
-#: the linkable pairs 1.0 (icefloe.er_truth.linkable_groups). A drop is a regression.
-#: Since the generator gives one merchant one mailbox per person and a nameless record takes the name
-#: its mailbox spells (2026-11-23 evening) the offline mirror measures precision 1.0, recall 0.9845
-#: (4 of 194 true pairs unlinkable), linkable recall 1.0 (`benchmarks/er_datagen.py --offline
-#: --seed 11 --scale 0.06`); this test was not re-run on a stack since.
-MIN_PRECISION, MIN_RECALL, MIN_RECALL_LINKABLE = 0.995, 0.95, 0.995
+#: the issue's goal: precision >= 0.995, recall >= 0.98. Measured offline on this seed and scale
+#: (`benchmarks/er_datagen.py --offline --seed 11 --scale 0.06`, 2026-12-05 evening): precision 1.0,
+#: recall 1.0 (194 true pairs; the 4 the ground truth calls unlinkable are linked by a full name only
+#: their two mailboxes carry), linkable recall 1.0; the Spark path at 0.1/7 (`--reset --incremental`):
+#: precision 1.0, recall 0.9951. A drop below the goal is a regression.
+MIN_PRECISION, MIN_RECALL, MIN_RECALL_LINKABLE = 0.995, 0.98, 0.995
 
 
 def _run(job: str, args: list[str], settings) -> list[dict]:
