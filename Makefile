@@ -103,7 +103,7 @@ node-deps:  ## Node.js >= 20 and the npm test oracles (npm ci from the lock file
 
 # tests/terraform drive OpenTofu (tf-tools) and checkov + the aws schema (tools-venv): built once, cached.
 test: setup tf-tools tools-venv  ## unit tests, then integration tests against the real local stack
-	@$(WITH_NODE) .venv/bin/python -m pytest tests
+	@$(WITH_NODE) .venv/bin/python -m pytest tests --durations=30
 
 test-unit: venvs tf-tools tools-venv  ## the fast tests only
 	@$(WITH_NODE) .venv/bin/python -m pytest tests -m "not integration"
