@@ -462,8 +462,24 @@ def _sections(path: Path = SQL_FILE) -> dict[str, str]:
             .strip().rstrip(";") for i in range(1, len(parts), 2)}
 
 
-#: expressions several sections of er_method.sql share, over the pair's records `l` and `r`
+def _mailbox(col: str) -> str:
+    """The mailbox without a +tag on any domain ("ann+shop@acme.com" -> "ann@acme.com"); instr/substr,
+    not split_part: DuckDB 2.0 fails to bind split_part on an all-NULL column."""
+    return (f"CASE WHEN instr(substr({col}, 1, instr({col}, '@') - 1), '+') > 0 THEN concat(substr({col}, 1, "
+            f"instr({col}, '+') - 1), substr({col}, instr({col}, '@'))) ELSE {col} END")
+
+
+def _name_key(prefix: str) -> str:
+    """The full name, nicknames folded, in either order: the key of the 'name' blocking pass."""
+    first, last = f"{prefix}first_name_canon", f"{prefix}last_name"
+    return f"concat(least({first}, {last}), '|', greatest({first}, {last}))"
+
+
+#: expressions several sections of er_method.sql share, over the pair's records `l` and `r` (or, without
+#: a suffix, over the columns of the one table a section reads)
 SNIPPETS = {
+    "mailbox": _mailbox("email"), "mailbox_l": _mailbox("l.email"), "mailbox_r": _mailbox("r.email"),
+    "name_key": _name_key(""), "name_key_l": _name_key("l."), "name_key_r": _name_key("r."),
     # first and last name given the other way round (a mailbox spells "rubio.brittany"), one of the
     # two also with a typo ("britatny", as the first_name level's 'fuzzy' allows: 1 edit, 2 from 5 letters)
     "names_swapped": "((l.first_name = r.last_name OR l.last_name = r.first_name) AND "

@@ -19,7 +19,7 @@ SELECT rid, blocking_type, blocking_key FROM (
   -- the mailbox without a +tag, on any domain ("ann+shop@acme.com" is in the block of "ann@acme.com")
   -- (instr/substr, not split_part: DuckDB 2.0 fails to bind split_part on an all-NULL column)
   SELECT rid, 'email' AS blocking_type,
-    CASE WHEN instr(substr(email, 1, instr(email, '@') - 1), '+') > 0 THEN concat(substr(email, 1, instr(email, '+') - 1), substr(email, instr(email, '@'))) ELSE email END AS blocking_key FROM er_batch
+    {mailbox} AS blocking_key FROM er_batch
   UNION ALL
   SELECT rid, 'phone', phone FROM er_batch
   UNION ALL
@@ -27,7 +27,7 @@ SELECT rid, blocking_type, blocking_key FROM (
   UNION ALL
   -- order-free, so a record with first and last name swapped lands in the same block
   SELECT rid, 'name', CASE WHEN first_name_canon IS NOT NULL AND last_name IS NOT NULL
-    THEN concat(least(first_name_canon, last_name), '|', greatest(first_name_canon, last_name)) END
+    THEN {name_key} END
   FROM er_batch
   UNION ALL
   SELECT rid, 'dob', dob FROM er_batch
@@ -57,7 +57,7 @@ GROUP BY blocking_type, blocking_key
 -- mailbox (without a +tag) count once, a record without a mailbox counts on its own. A person's
 -- shop account and the Stripe customer made from it are one owner; a namesake is another.
 SELECT b.blocking_key, count(DISTINCT coalesce(
-    CASE WHEN instr(substr(r.email, 1, instr(r.email, '@') - 1), '+') > 0 THEN concat(substr(r.email, 1, instr(r.email, '+') - 1), substr(r.email, instr(r.email, '@'))) ELSE r.email END,
+    {mailbox_r},
     r.rid)) AS owners
 FROM {blocking} b
 JOIN {records} r ON r.rid = b.rid
@@ -141,7 +141,7 @@ SELECT
        WHEN l.email = r.email AND fe.n > {max_key_frequency} THEN 'common'
        -- different mailboxes: one at a consumer provider and one elsewhere may be a person's own and
        -- their employer's ('work_and_personal')
-       WHEN (CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END) <> (CASE WHEN instr(substr(r.email, 1, instr(r.email, '@') - 1), '+') > 0 THEN concat(substr(r.email, 1, instr(r.email, '+') - 1), substr(r.email, instr(r.email, '@'))) ELSE r.email END)
+       WHEN ({mailbox_l}) <> ({mailbox_r})
          THEN CASE WHEN (substr(l.email, instr(l.email, '@') + 1) IN ({consumer_mail})) <> (substr(r.email, instr(r.email, '@') + 1) IN ({consumer_mail}))
                    THEN 'work_and_personal' ELSE 'different' END
        -- the same mailbox, but two people's first names: a household or company address ("shared")
@@ -229,21 +229,21 @@ SELECT
        ELSE 'different' END AS postcode,
   -- the same full name (nicknames folded, either order) that the two records' mailboxes alone carry
   CASE WHEN fnm.owners = 2
-         AND concat(least(l.first_name_canon, l.last_name), '|', greatest(l.first_name_canon, l.last_name))
-           = concat(least(r.first_name_canon, r.last_name), '|', greatest(r.first_name_canon, r.last_name))
+         AND {name_key_l}
+           = {name_key_r}
        THEN 'unique' END AS full_name
 FROM er_pairs p
 JOIN er_records l ON l.rid = p.rid_l
 JOIN er_records r ON r.rid = p.rid_r
 LEFT JOIN er_block_sizes fe ON fe.blocking_type = 'email'
-  AND fe.blocking_key = CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END
+  AND fe.blocking_key = {mailbox_l}
 LEFT JOIN er_block_sizes fp ON fp.blocking_type = 'phone' AND fp.blocking_key = l.phone
 LEFT JOIN er_shared_keys se ON se.blocking_type = 'email'
-  AND se.blocking_key = CASE WHEN instr(substr(l.email, 1, instr(l.email, '@') - 1), '+') > 0 THEN concat(substr(l.email, 1, instr(l.email, '+') - 1), substr(l.email, instr(l.email, '@'))) ELSE l.email END
+  AND se.blocking_key = {mailbox_l}
 LEFT JOIN er_shared_keys sp ON sp.blocking_type = 'phone' AND sp.blocking_key = l.phone
 LEFT JOIN er_block_sizes fn ON fn.blocking_type = 'national_id' AND fn.blocking_key = l.national_id
 LEFT JOIN er_name_owners fnm ON fnm.blocking_key = CASE WHEN l.first_name_canon IS NOT NULL AND l.last_name IS NOT NULL
-    THEN concat(least(l.first_name_canon, l.last_name), '|', greatest(l.first_name_canon, l.last_name)) END
+    THEN {name_key_l} END
 
 -- ====  PROPAGATE_LABELS  =====================================================
 -- One step of connected components over the links in `er_edges` (both directions): every record
