@@ -82,6 +82,19 @@ class SparkSettings:
         return conf
 
 
+def driver_java_options(env=None) -> str:
+    """The driver JVM's flags when this process starts it (local mode): the quiet log4j configuration
+    beside this file, then ICEFLOE_SPARK_JAVA_OPTIONS (the local launcher's, icefloe/jobs.py). On a
+    cluster the driver runs before this code and they do not apply."""
+    env = os.environ if env is None else env
+    options = []
+    log4j = Path(__file__).resolve().parent / "conf" / "log4j2.properties"
+    if log4j.exists():  # keep the user's terminal readable: WARN and up only
+        options.append(f"-Dlog4j2.configurationFile={log4j.as_uri()}")
+    options += env.get("ICEFLOE_SPARK_JAVA_OPTIONS", "").split()
+    return " ".join(options)
+
+
 def spark_session(app_name: str, settings: SparkSettings | None = None):
     from pyspark.sql import SparkSession
 
@@ -96,9 +109,9 @@ def spark_session(app_name: str, settings: SparkSettings | None = None):
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
-    log4j = Path(__file__).resolve().parent / "conf" / "log4j2.properties"
-    if log4j.exists():  # keep the user's terminal readable: WARN and up only
-        builder = builder.config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.as_uri()}")
+    java_options = driver_java_options()
+    if java_options:
+        builder = builder.config("spark.driver.extraJavaOptions", java_options)
     if settings.jars:
         builder = builder.config("spark.jars", ",".join(settings.jars))
     if os.environ.get("ICEFLOE_SPARK_DRIVER_MEMORY"):  # local mode: the driver is the whole job (default 1g)

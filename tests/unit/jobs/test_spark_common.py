@@ -156,3 +156,105 @@ def test_side_by_side_reports_one_result_at_a_time(spark_common):
 
     spark_common.side_by_side(_Session(), ["a", "b", "c", "d"], build, on_result=on_result, workers=4)
     assert overlaps == []
+
+
+def test_the_driver_jvm_gets_the_quiet_logging_and_the_launchers_flags(spark_common):
+    options = spark_common.driver_java_options({"ICEFLOE_SPARK_JAVA_OPTIONS": " -XX:+UseParallelGC  -Xss4m "})
+    assert options.split()[0].startswith("-Dlog4j2.configurationFile=file:")
+    assert options.split()[1:] == ["-XX:+UseParallelGC", "-Xss4m"]
+    assert spark_common.driver_java_options({}).split()[1:] == []  # on a cluster: nothing of ours
+
+
+def test_a_local_spark_job_runs_with_the_parallel_collector_unless_told_otherwise(fake_spark_venv, monkeypatch):
+    from icefloe import jobs
+
+    stack = fake_spark_venv["stack"]
+    assert jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"] == "-XX:+UseParallelGC"
+    monkeypatch.setenv("ICEFLOE_SPARK_JAVA_OPTIONS", "-XX:+UseG1GC")
+    assert jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"] == "-XX:+UseG1GC"
+
+
+@pytest.fixture
+def fake_spark_venv(monkeypatch, tmp_path):
+    """A Spark virtualenv with two PySpark jars, a JDK and an extra jar, none of them real."""
+    from icefloe import jobs
+
+    jars = tmp_path / "venv" / "lib" / "python3.11" / "site-packages" / "pyspark" / "jars"
+    jars.mkdir(parents=True)
+    for name in ("spark-core.jar", "spark-sql.jar"):
+        (jars / name).write_bytes(b"jar")
+    (tmp_path / "venv" / "bin").mkdir()
+    java = tmp_path / "jdk" / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text("#!/bin/sh\nexit 0\n")
+    java.chmod(0o755)
+    extra = tmp_path / "iceberg.jar"
+    extra.write_bytes(b"jar")
+    monkeypatch.setattr(jobs, "_python", lambda kind: tmp_path / "venv" / "bin" / "python")
+    monkeypatch.setattr(jobs, "spark_jars", lambda stack: [extra])
+    monkeypatch.setattr(jobs, "find_java", lambda java_home: java)
+    monkeypatch.delenv("ICEFLOE_SPARK_JAVA_OPTIONS", raising=False)
+    monkeypatch.delenv("ICEFLOE_SPARK_CLASS_ARCHIVE", raising=False)
+    return {"jars": jars, "java": java, "extra": extra, "stack": _stack(tmp_path)}
+
+
+def _stack(tmp_path):
+    from icefloe.config import StackSettings
+
+    return StackSettings(state_dir=tmp_path / "state", cache_dir=tmp_path / "cache")
+
+
+def test_the_class_archive_is_named_after_the_jvm_and_every_jar(fake_spark_venv, monkeypatch):
+    import os
+
+    from icefloe import jobs
+
+    stack, jdk = fake_spark_venv["stack"], fake_spark_venv["java"].parent.parent
+    first = jobs.spark_class_archive(stack, jdk)
+    assert first.parent == stack.cache_dir / "spark-cds" and first.name.endswith(".jsa")
+    assert jobs.spark_class_archive(stack, jdk) == first
+    os.utime(fake_spark_venv["extra"], ns=(1, 1))  # a jar upgraded: another archive, never a stale one
+    assert jobs.spark_class_archive(stack, jdk) != first
+    monkeypatch.setenv("ICEFLOE_SPARK_CLASS_ARCHIVE", "0")
+    assert jobs.spark_class_archive(stack, jdk) is None
+
+
+def test_a_spark_job_maps_the_archive_once_there_is_one_and_writes_it_only_when_asked(fake_spark_venv, tmp_path):
+    from icefloe import jobs
+
+    stack = fake_spark_venv["stack"]
+    archive = jobs.spark_class_archive(stack, fake_spark_venv["java"].parent.parent)
+    options = jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"]
+    assert options == "-XX:+UseParallelGC"  # none yet, none asked for
+    writing = jobs.spark_command("staging", [], stack, write_class_archive=tmp_path / "w.tmp")[1]
+    assert writing["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[1:] == [f"-XX:ArchiveClassesAtExit={tmp_path / 'w.tmp'}",
+                                                                 "-Xlog:cds*=off"]
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"archive")
+    mapped = jobs.spark_command("staging", [], stack, write_class_archive=tmp_path / "w.tmp")[1]
+    assert mapped["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[1:] == [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds*=off"]
+
+
+def test_an_archive_is_adopted_only_from_a_whole_run_and_if_a_jvm_starts_with_it(fake_spark_venv, tmp_path):
+    from icefloe import jobs
+
+    java = fake_spark_venv["java"]
+    cds = tmp_path / "cds"
+    cds.mkdir()
+    archive, old = cds / "spark-new.jsa", cds / "spark-old.jsa"
+    old.write_bytes(b"of another jar")
+    written = cds / "spark-new.jsa.1.tmp"
+
+    written.write_bytes(b"cut short")
+    jobs._adopt_class_archive(written, archive, whole=False, java=java)  # the run failed
+    assert not written.exists() and not archive.exists() and old.exists()
+
+    java.write_text("#!/bin/sh\nexit 134\n")  # the JVM crashes on it
+    written.write_bytes(b"cut short")
+    jobs._adopt_class_archive(written, archive, whole=True, java=java)
+    assert not written.exists() and not archive.exists() and old.exists()
+
+    java.write_text("#!/bin/sh\nexit 0\n")
+    written.write_bytes(b"whole")
+    jobs._adopt_class_archive(written, archive, whole=True, java=java)
+    assert archive.read_bytes() == b"whole" and not written.exists() and not old.exists()
