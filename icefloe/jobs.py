@@ -193,6 +193,7 @@ class StreamingJob:
 SPARK_JAVA_OPTIONS = "-XX:+UseParallelGC"
 #: ICEFLOE_SPARK_CLASS_ARCHIVE=0 turns the class-data archive off
 CLASS_ARCHIVE_ENV = "ICEFLOE_SPARK_CLASS_ARCHIVE"
+KEEP_ARCHIVES = 3
 
 
 def spark_class_archive(stack: StackSettings, java_home: Path) -> Path | None:
@@ -271,8 +272,15 @@ def run_spark(job: str, args: list[str], stack: StackSettings | None = None, on_
     return run
 
 
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # another run removed it meanwhile
+        return 0.0
+
+
 def _adopt_class_archive(written: Path, archive: Path, whole: bool, java: Path) -> None:
-    """Move the archive a run wrote into place (replacing those of another JVM or other jars). One
+    """Move the archive a run wrote into place (the oldest beyond KEEP_ARCHIVES go). One
     written by a run that failed or was stopped is dropped, and so is one a JVM cannot start with (a
     cut-short archive makes the JVM crash rather than start without it)."""
     if not written.exists():
@@ -289,9 +297,11 @@ def _adopt_class_archive(written: Path, archive: Path, whole: bool, java: Path) 
     if not whole:
         written.unlink(missing_ok=True)
         return
-    for old in archive.parent.glob("spark-*.jsa"):
-        old.unlink(missing_ok=True)
     written.replace(archive)
+    # those of other JVMs, jars or checkouts: the newest few stay (~180 MB each)
+    archives = sorted(archive.parent.glob("spark-*.jsa"), key=_mtime, reverse=True)
+    for old in archives[KEEP_ARCHIVES:]:
+        old.unlink(missing_ok=True)
     log.info("Spark class-data archive written: %s (later Spark starts map their classes from it)", archive)
 
 

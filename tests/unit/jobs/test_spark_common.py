@@ -254,7 +254,14 @@ def test_an_archive_is_adopted_only_from_a_whole_run_and_if_a_jvm_starts_with_it
     jobs._adopt_class_archive(written, archive, whole=True, java=java)
     assert not written.exists() and not archive.exists() and old.exists()
 
+    import os
+
+    for n in range(1, 4):  # three more of other checkouts, newer than `old`
+        (cds / f"spark-other{n}.jsa").write_bytes(b"x")
+        os.utime(cds / f"spark-other{n}.jsa", (n * 1000, n * 1000))
+    os.utime(old, (1, 1))
     java.write_text("#!/bin/sh\nexit 0\n")
     written.write_bytes(b"whole")
     jobs._adopt_class_archive(written, archive, whole=True, java=java)
-    assert archive.read_bytes() == b"whole" and not written.exists() and not old.exists()
+    assert archive.read_bytes() == b"whole" and not written.exists()
+    assert sorted(p.name for p in cds.iterdir()) == ["spark-new.jsa", "spark-other2.jsa", "spark-other3.jsa"]
