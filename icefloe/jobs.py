@@ -302,7 +302,8 @@ def _adopt_class_archive(written: Path, archive: Path, whole: bool, java: Path) 
     archives = sorted(archive.parent.glob("spark-*.jsa"), key=_mtime, reverse=True)
     for old in archives[KEEP_ARCHIVES:]:
         old.unlink(missing_ok=True)
-    log.info("Spark class-data archive written: %s (later Spark starts map their classes from it)", archive)
+    log.info("Spark class-data archive written: %s (once, at this job's exit, which it made 10-20 s longer; "
+             "later Spark starts map their classes from it)", archive)
 
 
 def result_line(run: JobRun, marker: str) -> str | None:
