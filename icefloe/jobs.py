@@ -216,16 +216,29 @@ def spark_class_archive(stack: StackSettings, java_home: Path) -> Path | None:
     return stack.cache_dir / "spark-cds" / f"spark-{digest.hexdigest()[:16]}.jsa"
 
 
-def spark_command(job: str, args: list[str], stack: StackSettings | None = None,
-                  extra_env: dict[str, str] | None = None,
-                  write_class_archive: Path | None = None) -> tuple[list[str], dict[str, str]]:
-    """The argv and environment that run `jobs/spark/<job>.py <args>` with PySpark in local mode
-    (for a caller that manages the process itself, e.g. a test that kills it mid-run).
+@dataclass
+class SparkLaunch:
+    """How a local Spark job is started: its argv and environment, and the class-data archive its
+    JVM maps (`archive`, when it exists) or writes at exit into `writes_to` (when there is none yet)."""
+
+    argv: list[str]
+    env: dict[str, str]
+    archive: Path | None = None
+    writes_to: Path | None = None
+
+    @property
+    def maps_archive(self) -> bool:
+        return self.archive is not None and self.writes_to is None and self.archive.exists()
+
+
+def spark_launch(job: str, args: list[str], stack: StackSettings | None = None,
+                 extra_env: dict[str, str] | None = None, write_class_archive: bool = False) -> SparkLaunch:
+    """The launch of `jobs/spark/<job>.py <args>` with PySpark in local mode.
 
     The JVM maps the class-data archive of `spark_class_archive` when there is one: classes loaded
     and verified once, not at every start (a Spark start and its first queries: 12.8-13.8 s without,
-    8.4-9.2 s with). With `write_class_archive` and no archive yet, the JVM writes one there when it
-    exits (which takes it 10-20 s longer, once); `run_spark` then moves it into place."""
+    8.4-9.2 s with). With `write_class_archive` and no archive yet, the JVM writes one when it exits
+    (which takes it 10-20 s longer, once) into a file of its own, which `run_spark` moves into place."""
     stack = stack or StackSettings()
     script = SPARK_JOBS / f"{job}.py"
     if not script.exists():
@@ -239,36 +252,56 @@ def spark_command(job: str, args: list[str], stack: StackSettings | None = None,
         "SPARK_LOCAL_IP": stack.host,
         **(extra_env or {}),
     })
-    archive = spark_class_archive(stack, Path(env["JAVA_HOME"]))
+    launch = SparkLaunch([str(_python("spark")), str(script), *args], env,
+                         spark_class_archive(stack, Path(env["JAVA_HOME"])))
     cds = ""
-    if archive and archive.exists():
-        cds = f"-XX:SharedArchiveFile={archive}"
-    elif archive and write_class_archive:
-        cds = f"-XX:ArchiveClassesAtExit={write_class_archive}"
+    if launch.archive and launch.archive.exists():
+        cds = f"-XX:SharedArchiveFile={launch.archive}"
+    elif launch.archive and write_class_archive:
+        launch.archive.parent.mkdir(parents=True, exist_ok=True)
+        launch.writes_to = launch.archive.with_name(f"{launch.archive.name}.{os.getpid()}-{time.monotonic_ns()}.tmp")
+        cds = f"-XX:ArchiveClassesAtExit={launch.writes_to}"
     if cds:  # -Xlog: an archive the JVM cannot map is skipped silently (it starts as without one)
         env["ICEFLOE_SPARK_JAVA_OPTIONS"] = f"{env['ICEFLOE_SPARK_JAVA_OPTIONS']} {cds} -Xlog:cds*=off".strip()
-    return [str(_python("spark")), str(script), *args], env
+    return launch
+
+
+def spark_command(job: str, args: list[str], stack: StackSettings | None = None,
+                  extra_env: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment that run `jobs/spark/<job>.py <args>` with PySpark in local mode
+    (for a caller that manages the process itself, e.g. a test that kills it mid-run)."""
+    launch = spark_launch(job, args, stack, extra_env)
+    return launch.argv, launch.env
 
 
 def run_spark(job: str, args: list[str], stack: StackSettings | None = None, on_line=None,
               timeout: float | None = None) -> JobRun:
     """`jobs/spark/<job>.py <args>` with PySpark in local mode (the first run on a machine, or after
-    an upgrade of Java or of a jar, also writes the class-data archive the next ones start from)."""
+    an upgrade of Java or of a jar, also writes the class-data archive the next ones start from).
+
+    A run that fails with an archive no JVM can start with any more (damaged on disk after it was
+    adopted) deletes it and runs again without it: its JVM never started, so nothing was done."""
     stack = stack or StackSettings()
-    archive = spark_class_archive(stack, find_java(stack.java_home).parent.parent)
-    pending = None
-    if archive and not archive.exists():
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        pending = archive.with_name(f"{archive.name}.{os.getpid()}-{time.monotonic_ns()}.tmp")
-    argv, env = spark_command(job, args, stack, write_class_archive=pending)
+    launch = spark_launch(job, args, stack, write_class_archive=True)
+    java = Path(launch.env["JAVA_HOME"]) / "bin" / "java"
     log_file = stack.logs_dir / f"spark-{job}-{time.strftime('%Y%m%d-%H%M%S')}.log"
     finished = False
     try:
-        run = _run(argv, env, log_file, on_line, timeout)
+        run = _run(launch.argv, launch.env, log_file, on_line, timeout)
         finished = True
+    except JobFailed:
+        if launch.maps_archive and not _jvm_starts_with(launch.archive, java):
+            failed_log = log_file.with_name(f"{log_file.stem}-damaged-archive.log")  # the rerun's log is new
+            if log_file.exists():
+                log_file.replace(failed_log)
+            log.warning("the Spark class-data archive %s is damaged (no JVM starts with it): deleted; running %s "
+                        "again without it (log of the failed run: %s)", launch.archive, job, failed_log)
+            launch.archive.unlink(missing_ok=True)
+            return run_spark(job, args, stack, on_line, timeout)
+        raise
     finally:
-        if pending:
-            _adopt_class_archive(pending, archive, finished, Path(env["JAVA_HOME"]) / "bin" / "java")
+        if launch.writes_to:
+            _adopt_class_archive(launch.writes_to, launch.archive, finished, java)
     return run
 
 
@@ -279,22 +312,24 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+def _jvm_starts_with(archive: Path, java: Path) -> bool:
+    """Whether `java -version` runs with the archive mapped (a cut-short or damaged one makes the JVM
+    crash rather than start without it)."""
+    crash_log = archive.with_name(archive.name + ".hs_err.log")  # not in the working directory
+    check = subprocess.run([str(java), f"-XX:SharedArchiveFile={archive}", "-Xlog:cds*=off",
+                            f"-XX:ErrorFile={crash_log}", "-version"], capture_output=True, timeout=60)
+    crash_log.unlink(missing_ok=True)
+    if check.returncode != 0:
+        log.warning("no JVM starts with the Spark class-data archive %s (java exit %s)", archive, check.returncode)
+    return check.returncode == 0
+
+
 def _adopt_class_archive(written: Path, archive: Path, whole: bool, java: Path) -> None:
     """Move the archive a run wrote into place (the oldest beyond KEEP_ARCHIVES go). One
-    written by a run that failed or was stopped is dropped, and so is one a JVM cannot start with (a
-    cut-short archive makes the JVM crash rather than start without it)."""
+    written by a run that failed or was stopped is dropped, and so is one a JVM cannot start with."""
     if not written.exists():
         return
-    if whole:
-        crash_log = written.with_name(written.name + ".hs_err.log")  # not in the working directory
-        check = subprocess.run([str(java), f"-XX:SharedArchiveFile={written}", "-Xlog:cds*=off",
-                                f"-XX:ErrorFile={crash_log}", "-version"], capture_output=True, timeout=60)
-        crash_log.unlink(missing_ok=True)
-        whole = check.returncode == 0
-        if not whole:
-            log.warning("the Spark class-data archive %s is unusable (java exit %s); dropped", written,
-                        check.returncode)
-    if not whole:
+    if not (whole and _jvm_starts_with(written, java)):
         written.unlink(missing_ok=True)
         return
     written.replace(archive)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 
@@ -219,20 +221,59 @@ def test_the_class_archive_is_named_after_the_jvm_and_every_jar(fake_spark_venv,
     assert jobs.spark_class_archive(stack, jdk) is None
 
 
-def test_a_spark_job_maps_the_archive_once_there_is_one_and_writes_it_only_when_asked(fake_spark_venv, tmp_path):
+def test_a_spark_job_maps_the_archive_once_there_is_one_and_writes_it_only_when_asked(fake_spark_venv):
     from icefloe import jobs
 
     stack = fake_spark_venv["stack"]
     archive = jobs.spark_class_archive(stack, fake_spark_venv["java"].parent.parent)
     options = jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"]
     assert options == "-XX:+UseParallelGC"  # none yet, none asked for
-    writing = jobs.spark_command("staging", [], stack, write_class_archive=tmp_path / "w.tmp")[1]
-    assert writing["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[1:] == [f"-XX:ArchiveClassesAtExit={tmp_path / 'w.tmp'}",
-                                                                 "-Xlog:cds*=off"]
-    archive.parent.mkdir(parents=True)
+    writing = jobs.spark_launch("staging", [], stack, write_class_archive=True)
+    assert writing.archive == archive and writing.writes_to.parent == archive.parent
+    assert writing.writes_to.name.startswith(archive.name) and writing.writes_to.name.endswith(".tmp")
+    assert writing.env["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[1:] == [
+        f"-XX:ArchiveClassesAtExit={writing.writes_to}", "-Xlog:cds*=off"]
     archive.write_bytes(b"archive")
-    mapped = jobs.spark_command("staging", [], stack, write_class_archive=tmp_path / "w.tmp")[1]
-    assert mapped["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[1:] == [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds*=off"]
+    mapped = jobs.spark_launch("staging", [], stack, write_class_archive=True)
+    assert mapped.maps_archive and mapped.writes_to is None
+    assert mapped.env["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[1:] == [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds*=off"]
+
+
+def test_a_run_that_fails_on_a_damaged_archive_deletes_it_and_runs_again_without_it(fake_spark_venv, monkeypatch):
+    from icefloe import jobs
+
+    stack, java = fake_spark_venv["stack"], fake_spark_venv["java"]
+    # the JVM crashes (SIGBUS, exit 134) with the damaged archive mapped, and starts without it
+    java.write_text('#!/bin/sh\ncase "$1" in -XX:SharedArchiveFile=*) grep -q damaged "${1#*=}" && exit 134;; esac\n'
+                    'exit 0\n')
+    archive = jobs.spark_class_archive(stack, java.parent.parent)
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"damaged")
+    launched = []
+
+    def fake_run(argv, env, log_file, on_line, timeout):
+        launched.append(env["ICEFLOE_SPARK_JAVA_OPTIONS"])
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log_file.write_text(f"run {len(launched)}\n")
+        if "SharedArchiveFile" in env["ICEFLOE_SPARK_JAVA_OPTIONS"]:
+            raise jobs.JobFailed("staging.py failed (exit 1): Java gateway process exited")
+        Path(env["ICEFLOE_SPARK_JAVA_OPTIONS"].split("ArchiveClassesAtExit=")[1].split()[0]).write_bytes(b"new")
+        return jobs.JobRun(0, 1.0, log_file, "")
+
+    monkeypatch.setattr(jobs, "_run", fake_run)
+    assert jobs.run_spark("staging", [], stack).returncode == 0
+    assert [("SharedArchiveFile" in o, "ArchiveClassesAtExit" in o) for o in launched] == [(True, False),
+                                                                                          (False, True)]
+    assert archive.read_bytes() == b"new"  # the second run wrote a new one, which a JVM starts with
+    logs = {p.name: p.read_text() for p in stack.logs_dir.glob("spark-staging-*.log")}
+    assert sorted(logs.values()) == ["run 1\n", "run 2\n"]  # both logs kept, even within one second
+    assert [n for n, text in logs.items() if text == "run 1\n"][0].endswith("-damaged-archive.log")
+
+    # a job that fails with a sound archive fails, once, and keeps it
+    launched.clear()
+    with pytest.raises(jobs.JobFailed):
+        jobs.run_spark("staging", [], stack)
+    assert len(launched) == 1 and archive.read_bytes() == b"new"
 
 
 def test_an_archive_is_adopted_only_from_a_whole_run_and_if_a_jvm_starts_with_it(fake_spark_venv, tmp_path):
