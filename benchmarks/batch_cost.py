@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,6 +41,23 @@ from icefloe.pipeline import STEPS, run_batch
 
 RESULTS = Path(__file__).resolve().parent / "results" / "batch_cost.json"
 GOAL_RATIO_AT_1PCT = 0.15
+#: deliveries per unit of generator scale (--scale's default): 1M -> 4, 5M -> 20
+EVENTS_PER_SCALE = 250_000
+
+
+class StreamTooShort(SystemExit):
+    pass
+
+
+def take(stream: Iterator, n: int, label: str) -> Iterator:
+    """The next `n` events of `stream`; stops the benchmark if the generated timeline ends first."""
+    got = 0
+    for event in itertools.islice(stream, n):
+        got += 1
+        yield event
+    if got < n:
+        raise StreamTooShort(f"{label}: the generated timeline ended after {got:,} of {n:,} deliveries; "
+                             "nothing was measured for it (batch_cost.py's hours estimate is short)")
 
 
 def raw_rows(stack: StackSettings) -> int:
@@ -85,8 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-loaded", action="store_true",
                         help="the stack's raw tables already hold this base (an earlier run of the same "
                              "--events/--seed/--scale stopped after loading it): generate it without sending")
-    parser.add_argument("--scale", type=float, default=4.0, help="generator scale (traffic per hour)")
+    parser.add_argument("--scale", type=float, default=None,
+                        help="generator scale (traffic per hour and people: 5,000 x scale); default "
+                             f"events / {EVENTS_PER_SCALE:,}, so the population grows with the base (1M: 4, "
+                             "5M: 20) and every increment brings new people, as a growing business does")
     args = parser.parse_args(argv)
+    if args.scale is None:
+        args.scale = max(1.0, args.events / EVENTS_PER_SCALE)
     fractions = [float(f) for f in args.new.split(",") if f]
     console = Console()
     stack = StackSettings()
@@ -100,25 +123,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     total = int(args.events * (1 + sum(fractions)))
-    # enough generated hours for every event (about 4,470 events per hour at scale 1, measured: 107,260 in 24 h)
-    hours = total / (4_400 * args.scale) + 24
+    # enough generated hours for every event: 4,470 events per hour at scale 1 over the first 24 h
+    # (107,260), fewer later (3,540 over 144 h at scale 20); a stream that still ends early stops
+    # the run (take) rather than label a smaller increment with the fraction asked for
+    hours = total / (2_500 * args.scale) + 48
     gen = Generator(scenario(hours), scale=args.scale, seed=args.seed, start=datetime(2026, 1, 5, tzinfo=UTC))
     stream = gen.events()
     console.print(f"[bold]batch cost[/]: base {args.events:,} deliveries, then +{', +'.join(f'{f:.0%}' for f in fractions)}"
                   f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     t0 = time.monotonic()
     if args.base_loaded:  # the same generator state as if it had been sent now
-        for _ in itertools.islice(stream, args.events):
+        for _ in take(stream, args.events, "base"):
             pass
         base_load = {"deliveries": args.events, "reused": True}
     else:
-        base_load = load(console, stack, itertools.islice(stream, args.events), "base")
+        base_load = load(console, stack, take(stream, args.events, "base"), "base")
     runs = [{"label": "base", "new_deliveries": args.events, "load": base_load}]
     runs[0]["batch"] = batch(console, stack, "full", "base (full build)")
     for f in fractions:
         n = int(args.events * f)
         label = f"+{f:.0%}"
-        run = {"label": label, "new_deliveries": n, "load": load(console, stack, itertools.islice(stream, n), label)}
+        run = {"label": label, "new_deliveries": n, "load": load(console, stack, take(stream, n, label), label)}
         run["batch"] = batch(console, stack, "incremental", label)
         runs.append(run)
 
