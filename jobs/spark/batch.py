@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from icefloe_spark import spark_session
 
     layers.incremental_min_rows()  # a bad ICEFLOE_LAYERS_INCREMENTAL_MIN_ROWS fails now, not after staging
+    entity_resolution.driver_max_records()  # and a bad ICEFLOE_ER_DRIVER_MAX_RECORDS
     spark = spark_session("icefloe-batch")
     t0 = time.monotonic()
     staging.run_all(spark, sorted(staging.TABLES), args.mode,

@@ -606,6 +606,58 @@ class Engine(Protocol):
         """Temporary table `name` (columns NORMALISED) = `fn` over the rows of `source` (INPUT_FIELDS)."""
 
 
+class DuckDBEngine:
+    """The `Engine` protocol on an in-process DuckDB connection (`duckdb` and `pyarrow`, imported
+    here: `icefloe resolve` runs on it, and so does an incremental Spark run whose change is small
+    enough to resolve on the driver)."""
+
+    def __init__(self, con: Any = None, threads: int | None = None) -> None:
+        import duckdb
+
+        self.con = con or duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    def materialise(self, name: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def load_arrow(self, name: str, table: Any) -> None:
+        """A temporary table from an Arrow table (or anything DuckDB scans: a record batch reader)."""
+        self.con.register("_er_load", table)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _er_load")
+        finally:
+            self.con.unregister("_er_load")
+
+    def load_rows(self, name: str, rows: list[dict[str, Any]], columns: dict[str, str]) -> None:
+        import pyarrow as pa
+
+        types = {"string": pa.string(), "double": pa.float64(), "bigint": pa.int64()}
+        schema = pa.schema([(c, types[t]) for c, t in columns.items()])
+        # column by column: Table.from_pylist would import pandas when it is installed (seconds)
+        self.load_arrow(name, pa.table([pa.array([r.get(c) for r in rows], type=schema.field(c).type)
+                                        for c in columns], schema=schema))
+
+    def normalise(self, source: str, name: str, fn) -> None:
+        reader = self.con.sql(f"SELECT * FROM {source}").to_arrow_reader(50_000)
+        out: list[dict[str, Any]] = []
+        for batch in reader:
+            for raw in batch.to_pylist():
+                row = fn(raw)
+                if row is not None:
+                    out.append(row)
+        self.load_rows(name, out, dict.fromkeys(NORMALISED, "string"))
+
+    def arrow(self, sql: str) -> Any:
+        """A result as an Arrow table (to hand to another engine)."""
+        return self.con.execute(sql).to_arrow_table()
+
+
 # =============================================================================
 # The run
 # =============================================================================

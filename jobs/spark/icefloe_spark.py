@@ -367,6 +367,21 @@ class Phases:
 
 # --- several tables at once --------------------------------------------------------------------
 
+def env_count(name: str, default: int, unit: str, zero_means: str, env=None) -> int:
+    """A count setting (`ICEFLOE_...`, "2_000_000" allowed): its default when unset; a value that is
+    not a whole number, or is negative, stops the job with the setting's name."""
+    raw = (os.environ if env is None else env).get(name, "").strip().replace("_", "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a whole number of {unit}") from None
+    if value < 0:
+        raise SystemExit(f"{name}={value} is negative: 0 {zero_means}")
+    return value
+
+
 def parallelism(env: dict[str, str] | None = None) -> int:
     """How many tables of one step a job builds side by side (ICEFLOE_BATCH_PARALLELISM, default 4):
     a small delta's time goes mostly to catalog round trips and job planning, which leave the cores

@@ -42,12 +42,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass
 
 from icefloe_spark import (
+    env_count,
     CATALOG,
     LayerSql,
     Phases,
@@ -136,16 +136,7 @@ DEFAULT_MIN_ROWS = 5_000_000
 
 
 def incremental_min_rows(env=None) -> int:
-    raw = (os.environ if env is None else env).get(MIN_ROWS_ENV, "").strip().replace("_", "")
-    if not raw:
-        return DEFAULT_MIN_ROWS
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SystemExit(f"{MIN_ROWS_ENV}={raw!r} is not a whole number of rows") from None
-    if value < 0:
-        raise SystemExit(f"{MIN_ROWS_ENV}={value} is negative: 0 always merges the changes")
-    return value
+    return env_count(MIN_ROWS_ENV, DEFAULT_MIN_ROWS, "rows", "always merges the changes", env)
 
 
 def rebuild_is_cheaper(upstream_rows: int | None, env=None) -> bool:

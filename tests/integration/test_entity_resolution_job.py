@@ -212,10 +212,12 @@ def state_tables(catalog) -> dict:
             "entities": {frozenset(g) for g in groups.values()}}
 
 
-def test_incremental_runs_leave_the_state_tables_a_full_run_writes(stack, tmp_path):
+@pytest.mark.parametrize("method_on", ["driver", "spark"])
+def test_incremental_runs_leave_the_state_tables_a_full_run_writes(stack, tmp_path, monkeypatch, method_on):
     """After incremental runs that add records, change their keys, break and make links, every state
     table (links, blocking keys, index rows) holds what a full run over the same records writes
-    (entity ids aside: a full run mints new ones)."""
+    (entity ids aside: a full run mints new ones) — whether the incremental runs resolved their
+    change on the driver (DuckDB, the default for a small change) or on Spark (the full runs' engine)."""
     from pyiceberg.catalog import load_catalog
 
     from icefloe.config import Profile
@@ -231,8 +233,12 @@ def test_incremental_runs_leave_the_state_tables_a_full_run_writes(stack, tmp_pa
         {"pid": "15", "fname": "Yuki", "lname": "Sato", "mail": "yuki.sato@example.jp"},
     ]
 
+    monkeypatch.setenv("ICEFLOE_ER_DRIVER_MAX_RECORDS", "50000" if method_on == "driver" else "0")
+
     def run(*args) -> dict:
-        return er_result(stack, conf, *args)
+        stats = er_result(stack, conf, *args)
+        assert stats["method_on"] == ("spark" if args else method_on), stats
+        return stats
 
     people_table(catalog, rows)
     assert run("--mode", "full")["records"] == 5

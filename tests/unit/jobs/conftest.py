@@ -39,3 +39,8 @@ def layers(spark_common):
 @pytest.fixture(scope="session")
 def staging(spark_common):
     return load(PROJECT_ROOT / "jobs" / "spark" / "staging.py", "icefloe_staging")
+
+
+@pytest.fixture(scope="session")
+def entity_resolution(spark_common):
+    return load(PROJECT_ROOT / "jobs" / "spark" / "entity_resolution.py", "icefloe_entity_resolution")
