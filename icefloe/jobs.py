@@ -261,8 +261,13 @@ def spark_launch(job: str, args: list[str], stack: StackSettings | None = None,
         launch.archive.parent.mkdir(parents=True, exist_ok=True)
         launch.writes_to = launch.archive.with_name(f"{launch.archive.name}.{os.getpid()}-{time.monotonic_ns()}.tmp")
         cds = f"-XX:ArchiveClassesAtExit={launch.writes_to}"
+    options = env["ICEFLOE_SPARK_JAVA_OPTIONS"].split()
+    if not any(o.startswith("-XX:ErrorFile=") for o in options):
+        # a JVM that crashes writes its report beside the job logs, not into the working directory
+        options.append(f"-XX:ErrorFile={stack.logs_dir / 'hs_err_spark_%p.log'}")
     if cds:  # -Xlog: an archive the JVM cannot map is skipped silently (it starts as without one)
-        env["ICEFLOE_SPARK_JAVA_OPTIONS"] = f"{env['ICEFLOE_SPARK_JAVA_OPTIONS']} {cds} -Xlog:cds*=off".strip()
+        options += [cds, "-Xlog:cds*=off"]
+    env["ICEFLOE_SPARK_JAVA_OPTIONS"] = " ".join(options)
     return launch
 
 

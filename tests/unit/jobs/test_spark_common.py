@@ -171,9 +171,13 @@ def test_a_local_spark_job_runs_with_the_parallel_collector_unless_told_otherwis
     from icefloe import jobs
 
     stack = fake_spark_venv["stack"]
-    assert jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"] == "-XX:+UseParallelGC"
+    crash_report = f"-XX:ErrorFile={stack.logs_dir / 'hs_err_spark_%p.log'}"  # not into the checkout
+    options = jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"]
+    assert options == f"-XX:+UseParallelGC {crash_report}"
     monkeypatch.setenv("ICEFLOE_SPARK_JAVA_OPTIONS", "-XX:+UseG1GC")
-    assert jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"] == "-XX:+UseG1GC"
+    assert jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"] == f"-XX:+UseG1GC {crash_report}"
+    monkeypatch.setenv("ICEFLOE_SPARK_JAVA_OPTIONS", "-XX:ErrorFile=/tmp/mine.log")  # the user's own stands
+    assert jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"] == "-XX:ErrorFile=/tmp/mine.log"
 
 
 @pytest.fixture
@@ -227,16 +231,16 @@ def test_a_spark_job_maps_the_archive_once_there_is_one_and_writes_it_only_when_
     stack = fake_spark_venv["stack"]
     archive = jobs.spark_class_archive(stack, fake_spark_venv["java"].parent.parent)
     options = jobs.spark_command("staging", [], stack)[1]["ICEFLOE_SPARK_JAVA_OPTIONS"]
-    assert options == "-XX:+UseParallelGC"  # none yet, none asked for
+    assert "Archive" not in options and "SharedArchiveFile" not in options  # none yet, none asked for
     writing = jobs.spark_launch("staging", [], stack, write_class_archive=True)
     assert writing.archive == archive and writing.writes_to.parent == archive.parent
     assert writing.writes_to.name.startswith(archive.name) and writing.writes_to.name.endswith(".tmp")
-    assert writing.env["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[1:] == [
+    assert writing.env["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[2:] == [
         f"-XX:ArchiveClassesAtExit={writing.writes_to}", "-Xlog:cds*=off"]
     archive.write_bytes(b"archive")
     mapped = jobs.spark_launch("staging", [], stack, write_class_archive=True)
     assert mapped.maps_archive and mapped.writes_to is None
-    assert mapped.env["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[1:] == [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds*=off"]
+    assert mapped.env["ICEFLOE_SPARK_JAVA_OPTIONS"].split()[2:] == [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds*=off"]
 
 
 def test_a_run_that_fails_on_a_damaged_archive_deletes_it_and_runs_again_without_it(fake_spark_venv, monkeypatch):
