@@ -38,6 +38,7 @@ import os
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,49 @@ DRIVER_MAX_ENV = "ICEFLOE_ER_DRIVER_MAX_RECORDS"
 DEFAULT_DRIVER_MAX = 50_000
 #: what `er_core.run` reads and writes, as temporary views in Spark and tables in DuckDB
 METHOD_INPUTS = ("er_input", "er_state_records", "er_state_blocking", "er_state_links", "er_state_aliases")
-METHOD_OUTPUTS = ("er_records", "er_blocking", "er_links", "er_aliases")
+_INDEX_COLS = ", ".join(er_core.NORMALISED + er_core.STATE_EXTRA + ("first_seen_at", "updated_at"))
+_LINK_COLS = "rid_l, rid_r, blocked_on, match_weight, match_probability, explanation"
+_ALIAS_COLS = "alias_id, entity_id, merged_at"
+#: what each state table is written from, in the order written (the index last: a crash before it
+#: leaves the same records "changed", and the next run recomputes them against state that already
+#: contains their keys, which is harmless)
+STATE_WRITES = {
+    "semantic.entity_links": f"SELECT {_LINK_COLS} FROM er_links",
+    "semantic.blocking_index": "SELECT b.blocking_key, b.blocking_type, r.source, r.source_id, b.rid "
+                               "FROM er_blocking b JOIN er_records r ON r.rid = b.rid",
+    "semantic.entity_aliases": f"SELECT {_ALIAS_COLS} FROM er_aliases",
+    "semantic.entity_index": "SELECT * FROM er_records",
+}
+
+
+@dataclass(frozen=True)
+class HandBack:
+    """How a driver run hands a state table back: only the rows of the keys whose rows changed."""
+
+    key: str  # the columns whose rows are replaced together
+    output: str  # the method's new state (DuckDB), compared with `state` on `compare`
+    state: str
+    compare: str
+    columns: str  # the table's columns, in order
+    rows: str  # DuckDB: the new rows of the changed keys (`_keys`), as `columns`
+
+
+HAND_BACK = {
+    "semantic.entity_links": HandBack(
+        "rid_l, rid_r", "er_links", "er_state_links", _LINK_COLS, _LINK_COLS,
+        f"SELECT {', '.join('l.' + c for c in _LINK_COLS.split(', '))} FROM er_links l JOIN _keys k ON k.rid_l = l.rid_l AND k.rid_r = l.rid_r"),
+    "semantic.blocking_index": HandBack(
+        "rid", "er_blocking", "er_state_blocking", "rid, blocking_type, blocking_key",
+        "blocking_key, blocking_type, source, source_id, rid",
+        "SELECT b.blocking_key, b.blocking_type, r.source, r.source_id, b.rid FROM er_blocking b "
+        "JOIN _keys k ON k.rid = b.rid JOIN er_records r ON r.rid = b.rid"),
+    "semantic.entity_aliases": HandBack(
+        "alias_id", "er_aliases", "er_state_aliases", _ALIAS_COLS, _ALIAS_COLS,
+        "SELECT a.alias_id, a.entity_id, a.merged_at FROM er_aliases a JOIN _keys k ON k.alias_id = a.alias_id"),
+    "semantic.entity_index": HandBack(
+        "rid", "er_records", "er_state_records", _INDEX_COLS, _INDEX_COLS,
+        f"SELECT {', '.join('r.' + c for c in _INDEX_COLS.split(', '))} FROM er_records r JOIN _keys k ON k.rid = r.rid"),
+}
 
 
 class SparkEngine:
@@ -132,9 +175,12 @@ def driver_engine(normalised: int, env=None) -> er_core.DuckDBEngine | None:
 
 
 def resolve_on_driver(spark, duck: er_core.DuckDBEngine, params: er_core.Params, run_id: str,
-                      now: str) -> er_core.RunResult:
-    """`er_core.run` on DuckDB in this process: its inputs read once from Spark (Arrow), its
-    outputs handed back as Spark temporary views of the same names."""
+                      now: str) -> tuple[er_core.RunResult, dict[str, str]]:
+    """`er_core.run` on DuckDB in this process, its inputs read once from Spark (Arrow). Returns the
+    result and what each state table is written from: the table as it is, less the keys whose rows
+    changed, plus their new rows (handed back over Arrow: a few hundred rows for a small change, not
+    the whole state); a table with no changed row is left out (not written). Re-reading a table after its own write gives the same rows, so the order of the
+    writes, and `er_records` (the index, a view) read after the index is written, are safe."""
     t0 = time.monotonic()
     for name in METHOD_INPUTS:
         duck.load_arrow(name, spark.table(name).toArrow())
@@ -143,11 +189,28 @@ def resolve_on_driver(spark, duck: er_core.DuckDBEngine, params: er_core.Params,
     log.info("entity resolution on the driver (DuckDB): state read in %.2fs: %s", loaded, sizes)
     result = er_core.run(duck, params, run_id=run_id, now=now, first_run=False)
     t1 = time.monotonic()
-    for name in METHOD_OUTPUTS:
-        spark.createDataFrame(duck.arrow(f"SELECT * FROM {name}")).createOrReplaceTempView(name)
+    writes, changed = {}, {}
+    for table, h in HAND_BACK.items():
+        duck.materialise("_keys", f"""SELECT DISTINCT {h.key} FROM (
+            (SELECT {h.compare} FROM {h.output} EXCEPT ALL SELECT {h.compare} FROM {h.state})
+            UNION ALL (SELECT {h.compare} FROM {h.state} EXCEPT ALL SELECT {h.compare} FROM {h.output})) d""")
+        keys = duck.arrow("SELECT * FROM _keys")
+        changed[table] = keys.num_rows
+        if keys.num_rows == 0:  # the table stands as it is: not written
+            continue
+        view = "er_back_" + table.split(".")[1]
+        spark.createDataFrame(keys).createOrReplaceTempView(f"{view}_keys")
+        rows = duck.arrow(h.rows)
+        spark.createDataFrame(rows).createOrReplaceTempView(f"{view}_rows")
+        match = " AND ".join(f"t.{k} = k.{k}" for k in h.key.split(", "))
+        writes[table] = (f"SELECT {', '.join('t.' + c for c in h.columns.split(', '))} FROM {table} t "
+                         f"LEFT ANTI JOIN {view}_keys k ON {match} UNION ALL SELECT {h.columns} FROM {view}_rows")
+    index = writes.get("semantic.entity_index", f"SELECT {_INDEX_COLS} FROM semantic.entity_index")
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW er_records AS {index}")
+    log.info("entity resolution on the driver: keys whose rows changed, per table (0: not written): %s", changed)
     result.phases = {"driver_read_state": round(loaded, 3), **result.phases,
                      "driver_hand_back": round(time.monotonic() - t1, 3)}
-    return result
+    return result, writes
 
 
 # =============================================================================
@@ -360,23 +423,20 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     log.info("entity resolution: %d records normalised (new or changed input)", normalised)
     phase("read_and_normalise")
     if not first:
-        cols = ", ".join(er_core.NORMALISED + er_core.STATE_EXTRA + ("first_seen_at", "updated_at"))
-        spark.sql(f"CREATE OR REPLACE TEMP VIEW er_state_records AS SELECT {cols} FROM semantic.entity_index")
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW er_state_records AS SELECT {_INDEX_COLS} FROM semantic.entity_index")
         spark.sql("CREATE OR REPLACE TEMP VIEW er_state_blocking AS "
                   "SELECT rid, blocking_type, blocking_key FROM semantic.blocking_index")
-        spark.sql("CREATE OR REPLACE TEMP VIEW er_state_links AS SELECT rid_l, rid_r, blocked_on, match_weight, "
-                  "match_probability, explanation FROM semantic.entity_links")
-        spark.sql("CREATE OR REPLACE TEMP VIEW er_state_aliases AS SELECT alias_id, entity_id, merged_at "
-                  "FROM semantic.entity_aliases")
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW er_state_links AS SELECT {_LINK_COLS} FROM semantic.entity_links")
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW er_state_aliases AS SELECT {_ALIAS_COLS} FROM semantic.entity_aliases")
     params = er_core.Params()
     run_id = uuid.uuid4().hex[:12]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    on = "spark"
+    on, writes = "spark", STATE_WRITES
     if first or normalised:
         duck = None if first else driver_engine(normalised)
         if duck is not None:
             on = "driver"
-            result = resolve_on_driver(spark, duck, params, run_id, now)
+            result, writes = resolve_on_driver(spark, duck, params, run_id, now)
         else:
             result = er_core.run(engine, params, run_id=run_id, now=now, first_run=first)
     else:
@@ -388,14 +448,8 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
         if normalised:
             log.info("entity resolution: new input, but no record's keys changed")
     else:
-        # One commit per table; the index last: a crash before it leaves the same records "changed",
-        # and the next run recomputes them against state that already contains their keys (harmless).
-        spark.sql("INSERT OVERWRITE semantic.entity_links SELECT rid_l, rid_r, blocked_on, match_weight, "
-                  "match_probability, explanation FROM er_links")
-        spark.sql("INSERT OVERWRITE semantic.blocking_index SELECT b.blocking_key, b.blocking_type, r.source, "
-                  "r.source_id, b.rid FROM er_blocking b JOIN er_records r ON r.rid = b.rid")
-        spark.sql("INSERT OVERWRITE semantic.entity_aliases SELECT alias_id, entity_id, merged_at FROM er_aliases")
-        spark.sql("INSERT OVERWRITE semantic.entity_index SELECT * FROM er_records")
+        for table, select in writes.items():  # one commit per table, in STATE_WRITES' order
+            spark.sql(f"INSERT OVERWRITE {table} {select}")
     phase("write_state")
     if normalised:
         # after the index: a hash stored names a record the index holds as normalised from that input
