@@ -21,7 +21,8 @@ Where it runs: the method's steps are each a pass over the index, so on Spark ea
 at 450,000 records) even when a handful of records changed. An incremental run that normalised at
 most ICEFLOE_ER_DRIVER_MAX_RECORDS records (default 50,000; 0: never) therefore runs the method on
 the driver instead: the state is read once into DuckDB (Arrow), the same `er_core.run` executes
-there in milliseconds per step, and the new state goes back through Spark to the same tables. The
+there in milliseconds per step, and only what changed goes back: per state table, the keys whose
+rows differ and their new rows, written by Spark as the table less those keys plus those rows. The
 first run, a large change, or a driver without `duckdb`/`pyarrow` runs on Spark.
 
 The file mode runs the same method on a CSV/Parquet file with Spark in local mode: a second engine
@@ -76,25 +77,30 @@ class HandBack:
     output: str  # the method's new state (DuckDB), compared with `state` on `compare`
     state: str
     compare: str
-    columns: str  # the table's columns, in order
-    rows: str  # DuckDB: the new rows of the changed keys (`_keys`), as `columns`
+    columns: str = ""  # the table's columns, in order (default: `compare`)
+    rows: str = ""  # DuckDB: the new rows of the changed keys (`_keys`) as `columns` (default: from `output`)
+
+    @property
+    def table_columns(self) -> str:
+        return self.columns or self.compare
+
+    def rows_sql(self) -> str:
+        if self.rows:
+            return self.rows
+        match = " AND ".join(f"k.{c} = o.{c}" for c in self.key.split(", "))
+        cols = ", ".join(f"o.{c}" for c in self.table_columns.split(", "))
+        return f"SELECT {cols} FROM {self.output} o JOIN _keys k ON {match}"
 
 
 HAND_BACK = {
-    "semantic.entity_links": HandBack(
-        "rid_l, rid_r", "er_links", "er_state_links", _LINK_COLS, _LINK_COLS,
-        f"SELECT {', '.join('l.' + c for c in _LINK_COLS.split(', '))} FROM er_links l JOIN _keys k ON k.rid_l = l.rid_l AND k.rid_r = l.rid_r"),
+    "semantic.entity_links": HandBack("rid_l, rid_r", "er_links", "er_state_links", _LINK_COLS),
     "semantic.blocking_index": HandBack(
         "rid", "er_blocking", "er_state_blocking", "rid, blocking_type, blocking_key",
         "blocking_key, blocking_type, source, source_id, rid",
         "SELECT b.blocking_key, b.blocking_type, r.source, r.source_id, b.rid FROM er_blocking b "
         "JOIN _keys k ON k.rid = b.rid JOIN er_records r ON r.rid = b.rid"),
-    "semantic.entity_aliases": HandBack(
-        "alias_id", "er_aliases", "er_state_aliases", _ALIAS_COLS, _ALIAS_COLS,
-        "SELECT a.alias_id, a.entity_id, a.merged_at FROM er_aliases a JOIN _keys k ON k.alias_id = a.alias_id"),
-    "semantic.entity_index": HandBack(
-        "rid", "er_records", "er_state_records", _INDEX_COLS, _INDEX_COLS,
-        f"SELECT {', '.join('r.' + c for c in _INDEX_COLS.split(', '))} FROM er_records r JOIN _keys k ON k.rid = r.rid"),
+    "semantic.entity_aliases": HandBack("alias_id", "er_aliases", "er_state_aliases", _ALIAS_COLS),
+    "semantic.entity_index": HandBack("rid", "er_records", "er_state_records", _INDEX_COLS),
 }
 
 
@@ -179,8 +185,9 @@ def resolve_on_driver(spark, duck: er_core.DuckDBEngine, params: er_core.Params,
     """`er_core.run` on DuckDB in this process, its inputs read once from Spark (Arrow). Returns the
     result and what each state table is written from: the table as it is, less the keys whose rows
     changed, plus their new rows (handed back over Arrow: a few hundred rows for a small change, not
-    the whole state); a table with no changed row is left out (not written). Re-reading a table after its own write gives the same rows, so the order of the
-    writes, and `er_records` (the index, a view) read after the index is written, are safe."""
+    the whole state); a table with no changed row is left out (not written). Re-reading a table
+    after its own write gives the same rows, so the order of the writes, and `er_records` (the index,
+    a view) read after the index is written, are safe."""
     t0 = time.monotonic()
     for name in METHOD_INPUTS:
         duck.load_arrow(name, spark.table(name).toArrow())
@@ -200,11 +207,11 @@ def resolve_on_driver(spark, duck: er_core.DuckDBEngine, params: er_core.Params,
             continue
         view = "er_back_" + table.split(".")[1]
         spark.createDataFrame(keys).createOrReplaceTempView(f"{view}_keys")
-        rows = duck.arrow(h.rows)
-        spark.createDataFrame(rows).createOrReplaceTempView(f"{view}_rows")
+        spark.createDataFrame(duck.arrow(h.rows_sql())).createOrReplaceTempView(f"{view}_rows")
         match = " AND ".join(f"t.{k} = k.{k}" for k in h.key.split(", "))
-        writes[table] = (f"SELECT {', '.join('t.' + c for c in h.columns.split(', '))} FROM {table} t "
-                         f"LEFT ANTI JOIN {view}_keys k ON {match} UNION ALL SELECT {h.columns} FROM {view}_rows")
+        cols = h.table_columns
+        writes[table] = (f"SELECT {', '.join('t.' + c for c in cols.split(', '))} FROM {table} t "
+                         f"LEFT ANTI JOIN {view}_keys k ON {match} UNION ALL SELECT {cols} FROM {view}_rows")
     index = writes.get("semantic.entity_index", f"SELECT {_INDEX_COLS} FROM semantic.entity_index")
     spark.sql(f"CREATE OR REPLACE TEMP VIEW er_records AS {index}")
     log.info("entity resolution on the driver: keys whose rows changed, per table (0: not written): %s", changed)
@@ -487,7 +494,6 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
 
 
 def run_file(input_file: Path, mapping: str, output_file: Path) -> dict[str, Any]:
-
     from pyspark.sql import SparkSession
 
     # the Python workers must run in this virtualenv (phonenumbers); read when the JVM starts
