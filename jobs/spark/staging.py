@@ -173,17 +173,26 @@ def _create_views(spark, table: str, spec: Staging, sql: LayerSql, mode: str, st
     return batch
 
 
+#: the typed batch's latest row per id, cached: what the count and the write read
+TYPED_LATEST = "typed_latest"
+
+
 def _typed_views(spark, spec: Staging, sql: LayerSql) -> None:
-    """`typed_batch`: the TRANSFORM over `raw_batch`; `latest_batch`: its latest row per id."""
+    """`typed_batch`: the TRANSFORM over `raw_batch`; `typed_latest`: its latest row per id (rows
+    without an id as one group), the view `_type_batch` caches; `latest_batch`: `typed_latest` without
+    that group. The id filter sits above the cache on purpose: below it, Spark pushes `id IS NOT NULL`
+    down to the raw scan, where the id is a field of the parsed payload, so every raw row (a HubSpot
+    fold: the whole raw table, not just the batch) was parsed once more for the filter alone."""
     spark.sql(f"CREATE OR REPLACE TEMP VIEW typed_batch AS {sql.transform}")
     spark.sql(f"""
-        CREATE OR REPLACE TEMP VIEW latest_batch AS
+        CREATE OR REPLACE TEMP VIEW {TYPED_LATEST} AS
         SELECT * EXCEPT (_rn) FROM (
           SELECT *, ROW_NUMBER() OVER (
             PARTITION BY {spec.key} ORDER BY updated_at DESC NULLS LAST, _kafka_partition DESC, _kafka_offset DESC) AS _rn
-          FROM typed_batch WHERE {spec.key} IS NOT NULL
+          FROM typed_batch
         ) WHERE _rn = 1
     """)
+    spark.sql(f"CREATE OR REPLACE TEMP VIEW latest_batch AS SELECT * FROM {TYPED_LATEST} WHERE {spec.key} IS NOT NULL")
 
 
 def run(spark, table: str, mode: str = "incremental", start_date: str | None = None,
@@ -256,7 +265,7 @@ def run(spark, table: str, mode: str = "incremental", start_date: str | None = N
             WHEN NOT MATCHED THEN INSERT ({col_list}) VALUES ({values})
         """)
     phases.mark("write")
-    spark.sql("UNCACHE TABLE IF EXISTS latest_batch")
+    spark.sql(f"UNCACHE TABLE IF EXISTS {TYPED_LATEST}")
     if known_rejects and mode != "incremental":
         _forget_rejects_that_typed(spark, target, batch, rejects)
     log.info("%s: write committed", target)
@@ -357,13 +366,13 @@ def _b64(text: str) -> str:
 
 def _type_batch(spark, target: str, source: str, spec: Staging, sql: LayerSql, batch: str) \
         -> dict[tuple[int, int], str]:
-    """CACHE `latest_batch`. If a raw row does not type, find every such row, list it in
+    """CACHE `typed_latest` (so `latest_batch`). If a raw row does not type, find every such row, list it in
     metadata.staging_rejects (before anything is written: a crash later cannot lose the list), and
     type the batch without them. Returns the rejects found."""
-    first_error = _data_error_of(spark, "CACHE TABLE latest_batch")
+    first_error = _data_error_of(spark, f"CACHE TABLE {TYPED_LATEST}")
     if first_error is None:
         return {}
-    spark.sql("UNCACHE TABLE IF EXISTS latest_batch")
+    spark.sql(f"UNCACHE TABLE IF EXISTS {TYPED_LATEST}")
     log.warning("%s: the batch does not type (%s); finding the raw rows that fail", target, first_error)
     spark.sql(f"CREATE OR REPLACE TEMP VIEW raw_batch_all AS {batch}")
     bad = _find_rejects(spark, target, sql, first_error, int(os.environ.get("ICEFLOE_STAGING_MAX_REJECTS", "100")))
@@ -386,7 +395,7 @@ def _type_batch(spark, target: str, source: str, spec: Staging, sql: LayerSql, b
     spark.sql("CREATE OR REPLACE TEMP VIEW raw_batch AS SELECT r.* FROM raw_batch_all r LEFT ANTI JOIN rejects_new v "
               "ON v.p = r._kafka_partition AND v.o = r._kafka_offset")
     _typed_views(spark, spec, sql)
-    spark.sql("CACHE TABLE latest_batch")
+    spark.sql(f"CACHE TABLE {TYPED_LATEST}")
     return bad
 
 
