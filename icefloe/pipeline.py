@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 STEPS = ("staging", "entity_resolution", "core", "analytics", "marts")
 MARKER = "ICEFLOE_RESULT"
 STEP_MARKER = "ICEFLOE_STEP"
-OVERLAP_MARKER = "ICEFLOE_OVERLAP"
 
 Progress = Callable[[str, str], None]
 
@@ -49,7 +48,6 @@ class BatchResult:
     steps: list[StepResult] = field(default_factory=list)
     seconds: float = 0.0
     startup_seconds: float = 0.0  # Spark session start-up and shutdown, outside every step
-    overlap_seconds: float = 0.0  # time two steps ran at once (counted in both steps' seconds)
 
     def step(self, name: str) -> StepResult:
         return next(s for s in self.steps if s.name == name)
@@ -67,13 +65,6 @@ def step_walls(output: str) -> dict[str, float]:
             step = json.loads(line[len(STEP_MARKER):])
             walls[step["step"]] = float(step["seconds"])
     return walls
-
-
-def overlap_seconds(output: str) -> float:
-    """Seconds during which steps ran at once (`ICEFLOE_OVERLAP {"steps", "seconds"}` lines): entity
-    resolution runs beside the staging of the tables it does not read."""
-    return round(sum(float(json.loads(line[len(OVERLAP_MARKER):])["seconds"]) for line in output.splitlines()
-                     if line.startswith(OVERLAP_MARKER + " ")), 2)
 
 
 def parse_results(output: str) -> list[dict]:
@@ -151,9 +142,7 @@ def run_batch(stack: StackSettings | None = None, progress: Progress | None = No
         seconds = walls.get(name, round(sum(r.get("seconds", 0.0) for r in rs), 2))
         result.steps.append(StepResult(name, sum(_rows(r) for r in rs), seconds, {r["table"]: r for r in rs}))
     result.seconds = round(time.monotonic() - t_all, 2)
-    # steps that ran at once (entity resolution beside the staging of what it does not read) count once
-    result.overlap_seconds = overlap_seconds(run.output)
-    result.startup_seconds = round(run.seconds - sum(s.seconds for s in result.steps) + result.overlap_seconds, 2)
+    result.startup_seconds = round(run.seconds - sum(s.seconds for s in result.steps), 2)
     return result
 
 

@@ -1,8 +1,5 @@
 """icefloe batch pipeline: staging per raw table -> entity resolution -> core -> analytics -> marts.
 
-Entity resolution waits only for the five staging tables it reads (ER_STAGING_TABLES) and runs beside
-the staging of the others; core waits for all of them.
-
 One DAG file for both targets, chosen by configuration (Airflow Variable `icefloe_environment`,
 else ICEFLOE_ENVIRONMENT, default `local`):
 
@@ -43,9 +40,6 @@ STAGING_TABLES = [
     "stripe_subscriptions",
     "hubspot_contacts", "hubspot_companies", "hubspot_deals", "hubspot_engagements",
 ]
-#: the staging tables entity resolution reads (jobs/spark/conf/er_sources.yaml; a test checks they agree):
-#: it waits for these only, and runs beside the staging of the others
-ER_STAGING_TABLES = ["shopify_customers", "shopify_orders", "stripe_customers", "stripe_charges", "hubspot_contacts"]
 LAYERS = ["core", "analytics", "marts"]
 DEFAULT_ARGS = {"owner": "icefloe", "retries": 2, "retry_delay": timedelta(minutes=5)}
 DEFAULT_SCHEDULE = "0 */4 * * *"
@@ -70,9 +64,9 @@ def setting(name: str, default: str | None = None) -> str | None:
 def job_specs() -> list[tuple[str, str, list[str], list[str]]]:
     """(task_id, job file, arguments, upstream task ids) for every task, in order."""
     specs = [(f"staging_{t}", "staging", ["--table", t], []) for t in STAGING_TABLES]
-    specs.append(("entity_resolution", "entity_resolution", [], [f"staging_{t}" for t in ER_STAGING_TABLES]))
-    # core waits for entity resolution and for the staging tables it does not read
-    previous = ["entity_resolution"] + [f"staging_{t}" for t in STAGING_TABLES if t not in ER_STAGING_TABLES]
+    staging_ids = [s[0] for s in specs]
+    specs.append(("entity_resolution", "entity_resolution", [], staging_ids))
+    previous = ["entity_resolution"]
     for layer in LAYERS:
         specs.append((layer, "layers", ["--layer", layer], previous))
         previous = [layer]

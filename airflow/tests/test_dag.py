@@ -16,11 +16,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DAGS = ROOT / "airflow" / "dags"
-ER_SOURCES = ROOT / "jobs" / "spark" / "conf" / "er_sources.yaml"
 sys.path.insert(0, str(DAGS))
 sys.path.insert(0, str(ROOT))  # icefloe.emr (artifact layout), light imports only
 
@@ -57,18 +55,14 @@ def test_raw_table_maintenance_runs_daily_apart_from_the_pipeline(pipeline):
     assert dag.task_dict["maintenance_raw"].retries == 2
 
 
-def test_task_graph_is_staging_then_entity_resolution_beside_the_rest_then_core_analytics_marts(pipeline):
+def test_task_graph_is_staging_then_entity_resolution_then_core_analytics_marts(pipeline):
     dag = pipeline.build_dag("local")
     ids = set(dag.task_dict)
     assert ids == {f"staging_{t}" for t in STAGING} | {"entity_resolution", "core", "analytics", "marts"}
     er = dag.task_dict["entity_resolution"]
-    # entity resolution waits for the staging tables its sources file names, no more
-    read = {s["table"].removeprefix("staging.stg_") for s in yaml.safe_load(ER_SOURCES.read_text())["sources"]}
-    assert read and set(STAGING) - read
-    assert er.upstream_task_ids == {f"staging_{t}" for t in read}
+    assert er.upstream_task_ids == {f"staging_{t}" for t in STAGING}
     assert all(not dag.task_dict[f"staging_{t}"].upstream_task_ids for t in STAGING)
-    # core, after entity resolution and every staging table: all of staging is done when it starts
-    assert dag.task_dict["core"].upstream_task_ids == {"entity_resolution"} | {f"staging_{t}" for t in set(STAGING) - read}
+    assert dag.task_dict["core"].upstream_task_ids == {"entity_resolution"}
     assert dag.task_dict["analytics"].upstream_task_ids == {"core"}
     assert dag.task_dict["marts"].upstream_task_ids == {"analytics"}
     assert dag.task_dict["marts"].downstream_task_ids == set()

@@ -8,12 +8,6 @@ process runs them all (`icefloe batch run`, the tests).
 Prints one `ICEFLOE_RESULT <json>` per table, each with its `step`. `--mode full` rebuilds staging and
 the layers from raw; entity resolution always runs incrementally (a full ER run would mint new
 entity ids).
-
-Entity resolution reads five staging tables (jobs/spark/conf/er_sources.yaml): those are staged
-first, then entity resolution runs beside the staging of the others, which it does not read (its
-Spark jobs and the driver's DuckDB fill the cores the small staging jobs leave idle). The layers
-start when both have finished. `ICEFLOE_OVERLAP` tells how long the two ran at once, so the steps'
-seconds (each its own wall time) are not counted twice.
 """
 
 from __future__ import annotations
@@ -22,13 +16,11 @@ import argparse
 import logging
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
 
 from icefloe_spark import emit
 
 log = logging.getLogger("icefloe.spark.batch")
 STEP_MARKER = "ICEFLOE_STEP"  # a step's wall time, when its tables ran side by side
-OVERLAP_MARKER = "ICEFLOE_OVERLAP"  # seconds during which two steps ran at once
 
 
 def _emit(step: str, result: dict, seconds: float) -> None:
@@ -38,12 +30,6 @@ def _emit(step: str, result: dict, seconds: float) -> None:
 def _step_wall(step: str, seconds: float) -> None:
     """A step's tables ran side by side: its time is its wall time, not the sum of theirs."""
     emit(STEP_MARKER, {"step": step, "seconds": round(seconds, 2)})
-
-
-def er_inputs(entity_resolution) -> set[str]:
-    """The staging tables (staging.py's names) entity resolution reads, from its sources file."""
-    doc = entity_resolution.load_sources(entity_resolution.SOURCES_FILE)
-    return {s["table"].removeprefix("staging.stg_") for s in doc["sources"] if s["table"].startswith("staging.stg_")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,38 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     layers.incremental_min_rows()  # a bad ICEFLOE_LAYERS_INCREMENTAL_MIN_ROWS fails now, not after staging
     entity_resolution.driver_max_records()  # and a bad ICEFLOE_ER_DRIVER_MAX_RECORDS
     spark = spark_session("icefloe-batch")
-
-    def stage(tables: list[str]) -> None:
-        staging.run_all(spark, tables, args.mode,
-                        on_result=lambda result: _emit("staging", result, result.pop("seconds")))
-
     t0 = time.monotonic()
-    if args.skip_er:
-        stage(sorted(staging.TABLES))
-        _step_wall("staging", time.monotonic() - t0)
-    else:
-        read = er_inputs(entity_resolution)
-        stage([t for t in sorted(staging.TABLES) if t in read])
-
-        def resolve() -> tuple[dict, float, float]:
-            started = time.monotonic()
-            # its own session of the one SparkContext: its temporary views apart from staging's
-            result = entity_resolution.run_catalog("incremental", entity_resolution.SOURCES_FILE,
-                                                   spark.newSession())
-            return result, started, time.monotonic()
-
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="entity-resolution") as pool:
-            er = pool.submit(resolve)
-            try:
-                stage([t for t in sorted(staging.TABLES) if t not in read])
-            finally:
-                staged = time.monotonic()
-                _step_wall("staging", staged - t0)
-                wait([er])  # its writes finish (or fail) before a staging failure is raised
-        result, started, ended = er.result()
-        _emit("entity_resolution", {"table": "semantic.entity_index", **result}, ended - started)
-        emit(OVERLAP_MARKER, {"steps": ["staging", "entity_resolution"],
-                              "seconds": round(max(0.0, min(staged, ended) - started), 2)})
+    staging.run_all(spark, sorted(staging.TABLES), args.mode,
+                    on_result=lambda result: _emit("staging", result, result.pop("seconds")))
+    _step_wall("staging", time.monotonic() - t0)
+    if not args.skip_er:
+        t0 = time.monotonic()
+        result = entity_resolution.run_catalog("incremental", entity_resolution.SOURCES_FILE)
+        _emit("entity_resolution", {"table": "semantic.entity_index", **result}, time.monotonic() - t0)
     layers.run_all(spark, layers.MODELS, args.mode,
                    on_level=lambda models, seconds: _step_wall(models[0].table.split(".")[0], seconds),
                    on_result=lambda result: _emit(result["table"].split(".")[0], result, result.pop("seconds")))

@@ -394,14 +394,12 @@ def unchanged_result(spark) -> er_core.RunResult:
                              seconds=round(time.monotonic() - t0, 3), phases={})
 
 
-def run_catalog(mode: str, sources: Path, spark=None) -> dict[str, Any]:
-    """Resolve the catalog's person records (`sources`) into the semantic tables; `spark`: the session
-    to use (default: this process's)."""
+def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     from icefloe_spark import ensure_watermarks, forget_watermarks, spark_session, write_watermarks
 
     doc = load_sources(sources)
     driver_max_records()  # a bad setting fails before any work
-    spark = spark or spark_session("icefloe-entity-resolution")
+    spark = spark_session("icefloe-entity-resolution")
     started = tick = time.monotonic()
     phases: dict[str, float] = {}
 

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from icefloe import emr
-from icefloe.pipeline import _notes, overlap_seconds, parse_results, run_batch, step_walls
+from icefloe.pipeline import _notes, parse_results, run_batch, step_walls
 
 
 def test_result_lines_are_parsed_and_other_output_ignored():
@@ -67,13 +67,3 @@ def test_an_unreadable_result_line_is_skipped_with_a_warning_not_a_crash(caplog)
     out = "\n".join([bad, 'ICEFLOE_RESULT {"step": "core", "table": "core.orders"}'])
     assert parse_results(out) == [{"step": "core", "table": "core.orders"}]
     assert "unreadable ICEFLOE_RESULT line" in caplog.text
-
-
-def test_steps_that_ran_at_once_are_counted_once_in_the_start_up_figure():
-    out = "\n".join([
-        'ICEFLOE_STEP {"step": "staging", "seconds": 40.0}',
-        'ICEFLOE_OVERLAP {"steps": ["staging", "entity_resolution"], "seconds": 12.5}',
-        "ICEFLOE_OVERLAPS is not an overlap line",
-    ])
-    assert overlap_seconds(out) == 12.5
-    assert overlap_seconds("ICEFLOE_STEP {}") == 0.0

@@ -44,8 +44,3 @@ def staging(spark_common):
 @pytest.fixture(scope="session")
 def entity_resolution(spark_common):
     return load(PROJECT_ROOT / "jobs" / "spark" / "entity_resolution.py", "icefloe_entity_resolution")
-
-
-@pytest.fixture(scope="session")
-def batch(spark_common):
-    return load(PROJECT_ROOT / "jobs" / "spark" / "batch.py", "icefloe_batch")
