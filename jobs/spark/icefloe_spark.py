@@ -95,6 +95,22 @@ def driver_java_options(env=None) -> str:
     return " ".join(options)
 
 
+#: joins whose smaller side Spark estimates under this are broadcast instead of shuffling both sides.
+#: Spark's default, 10 MB, shuffled the layers' 1.2M orders (every column) to join a 450,000-row
+#: entity map, and staging's MERGEs their targets: at 10M deliveries a +1 % batch took 126-130 s with
+#: it and 115-118 s with 64 MB (same stack and data, tables rewound between runs).
+BROADCAST_ENV = "ICEFLOE_SPARK_BROADCAST_THRESHOLD"
+DEFAULT_BROADCAST = "64m"
+
+
+def broadcast_threshold(env=None) -> str:
+    """ICEFLOE_SPARK_BROADCAST_THRESHOLD (a Spark size: 64m, 10m, 1g; -1 never broadcasts)."""
+    value = (os.environ if env is None else env).get(BROADCAST_ENV, DEFAULT_BROADCAST).strip().lower()
+    if not re.fullmatch(r"-1|\d+[kmg]?b?", value):
+        raise SystemExit(f"{BROADCAST_ENV} must be a size such as 64m, 10m or 1g (or -1: never broadcast), got {value!r}")
+    return value
+
+
 def spark_session(app_name: str, settings: SparkSettings | None = None):
     from pyspark.sql import SparkSession
 
@@ -107,6 +123,7 @@ def spark_session(app_name: str, settings: SparkSettings | None = None):
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", os.environ.get("ICEFLOE_SPARK_SHUFFLE_PARTITIONS", "4"))
         .config("spark.ui.enabled", "false")
+        .config("spark.sql.autoBroadcastJoinThreshold", broadcast_threshold())
         .config("spark.ui.showConsoleProgress", "false")
     )
     java_options = driver_java_options()

@@ -310,3 +310,12 @@ def test_an_archive_is_adopted_only_from_a_whole_run_and_if_a_jvm_starts_with_it
     jobs._adopt_class_archive(written, archive, whole=True, java=java)
     assert archive.read_bytes() == b"whole" and not written.exists()
     assert sorted(p.name for p in cds.iterdir()) == ["spark-new.jsa", "spark-other2.jsa", "spark-other3.jsa"]
+
+
+def test_the_broadcast_threshold_defaults_to_64m_and_refuses_what_spark_would_not_read(spark_common):
+    assert spark_common.broadcast_threshold({}) == "64m"
+    assert spark_common.broadcast_threshold({"ICEFLOE_SPARK_BROADCAST_THRESHOLD": " 10MB "}) == "10mb"
+    assert spark_common.broadcast_threshold({"ICEFLOE_SPARK_BROADCAST_THRESHOLD": "-1"}) == "-1"
+    for bad in ("", "lots", "64 m", "1.5g"):
+        with pytest.raises(SystemExit, match="ICEFLOE_SPARK_BROADCAST_THRESHOLD must be a size"):
+            spark_common.broadcast_threshold({"ICEFLOE_SPARK_BROADCAST_THRESHOLD": bad})
