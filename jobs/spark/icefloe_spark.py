@@ -262,18 +262,68 @@ def table_exists(spark, table: str) -> bool:
     return spark.catalog.tableExists(f"{CATALOG}.{table}")
 
 
+# Snapshot facts come from the Iceberg table the session's catalog loads (its cache included, as
+# for a query), through the JVM: a query of a metadata table (`<table>.history`, `.snapshots`) is
+# a Spark job of its own, 100-350 ms on 2 busy cores against 2-30 ms, and an incremental run asks
+# a few hundred of these questions.
+
+def _iceberg_table(spark, table: str):
+    """The org.apache.iceberg.Table behind `table`, loaded through the session's catalog."""
+    return spark._jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark._jsparkSession, f"{CATALOG}.{table}")
+
+
 def current_snapshot(spark, table: str) -> int | None:
     """The table's current snapshot id (None while it has none)."""
-    rows = spark.sql(f"SELECT snapshot_id FROM {CATALOG}.{table}.history WHERE is_current_ancestor "
-                     f"ORDER BY made_current_at DESC LIMIT 1").collect()
-    return rows[0].snapshot_id if rows else None
+    snap = _iceberg_table(spark, table).currentSnapshot()
+    return None if snap is None else int(snap.snapshotId())
 
 
 def current_ancestors(spark, table: str) -> set[int]:
     """The snapshots an incremental read from the table can start at: the current one and its
     ancestors still in the table's metadata (not expired, not rolled back)."""
-    rows = spark.sql(f"SELECT snapshot_id FROM {CATALOG}.{table}.history WHERE is_current_ancestor").collect()
-    return {r.snapshot_id for r in rows}
+    ids = spark._jvm.org.apache.iceberg.util.SnapshotUtil.currentAncestorIds(_iceberg_table(spark, table))
+    return {int(i) for i in str(ids.toString()).strip("[]").split(",") if i.strip()}  # one call, not one per id
+
+
+def latest_audit_micros(spark, table: str, snapshot_id: int, column: str) -> int | None:
+    """An upper bound of timestamp `column` over the rows of `table` at `snapshot_id`, in microseconds,
+    from its data files' column statistics (no data file is read): the exact maximum, or above it
+    when rows deleted since (merge-on-read) held a later value. Enough to tell the rows written after
+    that snapshot, whose audit time is later than any row written before. Falls back to a query when
+    a file has no statistics for the column; None when the snapshot holds no row."""
+    jvm = spark._jvm
+    t = _iceberg_table(spark, table)
+    field = t.schema().findField(column)
+    if field is None:
+        raise ValueError(f"{table} has no column {column}")
+    if str(field.type().typeId().toString()) != "TIMESTAMP":  # e.g. nanoseconds (format 3): ask the data
+        return spark.sql(f"SELECT unix_micros(max({column})) AS m FROM {CATALOG}.{table} VERSION AS OF {snapshot_id}").first().m
+    scan = t.newScan().useSnapshot(snapshot_id).includeColumnStats().select(jvm.java.util.Collections.singletonList(column))
+    latest, tasks = None, scan.planFiles()
+    try:
+        it = tasks.iterator()
+        while it.hasNext():
+            data = it.next().file()
+            if data.recordCount() == 0:
+                continue
+            bounds = data.upperBounds()
+            bound = None if bounds is None else bounds.get(field.fieldId())
+            if bound is None:  # no statistics for the column: ask the data
+                return spark.sql(f"SELECT unix_micros(max({column})) AS m FROM {CATALOG}.{table} "
+                                 f"VERSION AS OF {snapshot_id}").first().m
+            value = int(jvm.org.apache.iceberg.types.Conversions.fromByteBuffer(field.type(), bound))
+            latest = value if latest is None else max(latest, value)
+    finally:
+        tasks.close()
+    return latest
+
+
+def snapshot_records(spark, table: str, snapshot_id: int) -> int | None:
+    """Rows in `table` at `snapshot_id`, from the snapshot's summary (no data file is read; None when
+    the snapshot is gone or its summary has no count)."""
+    snap = _iceberg_table(spark, table).snapshot(snapshot_id)
+    count = None if snap is None else snap.summary().get("total-records")
+    return None if count is None else int(count)
 
 
 def watermarked_since(spark, table: str) -> str | None:
@@ -301,9 +351,27 @@ def ensure_watermarks(spark) -> None:
         _WATERMARKS_ENSURED.add(id(context))
 
 
+#: every job's watermarks at one snapshot of the watermark table: (snapshot id, {job: {source: snapshot}})
+_WATERMARK_ROWS: tuple[int, dict[str, dict[str, int]]] | None = None
+_WATERMARK_READ_LOCK = threading.Lock()
+
+
 def read_watermarks(spark, job: str) -> dict[str, int]:
-    rows = spark.sql(f"SELECT source_table, last_snapshot_id FROM {WATERMARKS} WHERE job_name = '{job}'").collect()
-    return {r.source_table: r.last_snapshot_id for r in rows}
+    """The job's watermarks ({source table: snapshot id}). All jobs' are read at once, as of the
+    watermark table's current snapshot, and kept until that snapshot changes: a step's tables each
+    ask, and their answers are all in one small read (each read is a Spark job)."""
+    global _WATERMARK_ROWS
+    snap = current_snapshot(spark, WATERMARKS)
+    if snap is None:
+        return {}
+    with _WATERMARK_READ_LOCK:  # the tables of a step ask at once: one of them reads
+        if _WATERMARK_ROWS is None or _WATERMARK_ROWS[0] != snap:
+            rows: dict[str, dict[str, int]] = {}
+            for r in spark.sql(f"SELECT job_name, source_table, last_snapshot_id FROM {WATERMARKS} "
+                               f"VERSION AS OF {snap}").collect():
+                rows.setdefault(r.job_name, {})[r.source_table] = r.last_snapshot_id
+            _WATERMARK_ROWS = (snap, rows)
+        return dict(_WATERMARK_ROWS[1].get(job, {}))
 
 
 def write_watermarks(spark, job: str, snapshots: dict[str, int | None], rows: int) -> None:

@@ -55,9 +55,11 @@ from icefloe_spark import (
     current_snapshot,
     emit,
     ensure_watermarks,
+    latest_audit_micros,
     pause_point,
     read_watermarks,
     side_by_side,
+    snapshot_records,
     table_columns,
     table_exists,
     write_watermarks,
@@ -152,11 +154,10 @@ def snapshot_rows(spark, snaps: dict[str, int | None]) -> int | None:
     for table, snap in snaps.items():
         if snap is None:
             continue
-        row = spark.sql(f"SELECT summary['total-records'] AS n FROM {CATALOG}.{table}.snapshots "
-                        f"WHERE snapshot_id = {snap}").first()
-        if row is None or row.n is None:
+        rows = snapshot_records(spark, table, snap)
+        if rows is None:
             return None
-        total += int(row.n)
+        total += rows
     return total
 
 
@@ -286,7 +287,7 @@ def _pin(spark, table: str, snap: int | None, prev: int | None) -> None:
             UNION ALL
             (SELECT {common} FROM {name}__prev EXCEPT SELECT {common} FROM {name})""", lazy=True)
         return
-    since = spark.sql(f"SELECT unix_micros(max({audit})) AS m FROM {name}__prev").first().m
+    since = latest_audit_micros(spark, table, prev, audit)
     fresh = (f"SELECT * FROM {name} WHERE {audit} > timestamp_micros({since})" if since is not None
              else f"SELECT * FROM {name}")
     key_list = ", ".join(keys)
