@@ -69,6 +69,11 @@ STATE_WRITES = {
 }
 
 
+#: the state tables' and the input hashes' write modes (their DDL): an incremental run's MERGE then
+#: writes the changed rows and delete files, not every data file that holds one of them
+MERGE_ON_READ = {f"write.{op}.mode": "merge-on-read" for op in ("merge", "update", "delete")}
+
+
 @dataclass(frozen=True)
 class HandBack:
     """How a driver run hands a state table back: only the rows of the keys whose rows changed."""
@@ -180,14 +185,32 @@ def driver_engine(normalised: int, env=None) -> er_core.DuckDBEngine | None:
     return duck
 
 
+def _hand_back_merge(table: str, h: HandBack, view: str, types: dict[str, str]) -> str:
+    """One MERGE (one commit) that replaces the rows of the keys in `<view>_keys` by `<view>_rows`:
+    each key's row in the source deletes every target row of that key (a key holds several rows in
+    the blocking index, so the new rows cannot simply update them), the new rows never match and
+    are inserted."""
+    keys = h.key.split(", ")
+    cols = h.table_columns.split(", ")
+    gone = ", ".join(c if c in keys else f"CAST(NULL AS {types[c]}) AS {c}" for c in cols)
+    match = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    return f"""MERGE INTO {table} t
+        USING (SELECT {gone}, true AS __gone FROM {view}_keys
+               UNION ALL SELECT {", ".join(cols)}, false AS __gone FROM {view}_rows) s
+        ON s.__gone AND {match}
+        WHEN MATCHED THEN DELETE
+        WHEN NOT MATCHED AND NOT s.__gone THEN INSERT ({", ".join(cols)}) VALUES ({", ".join("s." + c for c in cols)})"""
+
+
 def resolve_on_driver(spark, duck: er_core.DuckDBEngine, params: er_core.Params, run_id: str,
                       now: str) -> tuple[er_core.RunResult, dict[str, str]]:
     """`er_core.run` on DuckDB in this process, its inputs read once from Spark (Arrow). Returns the
-    result and what each state table is written from: the table as it is, less the keys whose rows
-    changed, plus their new rows (handed back over Arrow: a few hundred rows for a small change, not
-    the whole state); a table with no changed row is left out (not written). Re-reading a table
-    after its own write gives the same rows, so the order of the writes, and `er_records` (the index,
-    a view) read after the index is written, are safe."""
+    result and each state table's write: a MERGE that deletes the rows of the keys whose rows
+    changed and inserts their new rows (handed back over Arrow: a few hundred rows for a small
+    change, not the whole state; merge-on-read, so the rest of the table is not rewritten); a table
+    with no changed row is left out (not written). `er_records` (the index as written: the table
+    less the changed keys, plus their new rows) reads the same rows before and after the index's
+    MERGE, so the order of the writes is safe."""
     t0 = time.monotonic()
     for name in METHOD_INPUTS:
         duck.load_arrow(name, spark.table(name).toArrow())
@@ -207,13 +230,16 @@ def resolve_on_driver(spark, duck: er_core.DuckDBEngine, params: er_core.Params,
             continue
         view = "er_back_" + table.split(".")[1]
         spark.createDataFrame(keys).createOrReplaceTempView(f"{view}_keys")
-        spark.createDataFrame(duck.arrow(h.rows_sql())).createOrReplaceTempView(f"{view}_rows")
-        match = " AND ".join(f"t.{k} = k.{k}" for k in h.key.split(", "))
-        cols = h.table_columns
-        writes[table] = (f"SELECT {', '.join('t.' + c for c in cols.split(', '))} FROM {table} t "
-                         f"LEFT ANTI JOIN {view}_keys k ON {match} UNION ALL SELECT {cols} FROM {view}_rows")
-    index = writes.get("semantic.entity_index", f"SELECT {_INDEX_COLS} FROM semantic.entity_index")
-    spark.sql(f"CREATE OR REPLACE TEMP VIEW er_records AS {index}")
+        rows = spark.createDataFrame(duck.arrow(h.rows_sql()))
+        rows.createOrReplaceTempView(f"{view}_rows")
+        writes[table] = _hand_back_merge(table, h, view, {f.name: f.dataType.simpleString() for f in rows.schema})
+        if table == "semantic.entity_index":
+            match = " AND ".join(f"t.{k} = k.{k}" for k in h.key.split(", "))
+            spark.sql(f"""CREATE OR REPLACE TEMP VIEW er_records AS
+                SELECT t.* FROM (SELECT {_INDEX_COLS} FROM {table}) t LEFT ANTI JOIN {view}_keys k ON {match}
+                UNION ALL SELECT {_INDEX_COLS} FROM {view}_rows""")
+    if "semantic.entity_index" not in writes:
+        spark.sql(f"CREATE OR REPLACE TEMP VIEW er_records AS SELECT {_INDEX_COLS} FROM semantic.entity_index")
     log.info("entity resolution on the driver: keys whose rows changed, per table (0: not written): %s", changed)
     result.phases = {"driver_read_state": round(loaded, 3), **result.phases,
                      "driver_hand_back": round(time.monotonic() - t1, 3)}
@@ -262,7 +288,7 @@ def fresh_ids(spark, doc: dict[str, Any], job: str) -> dict[str, int] | None:
     or None when a table has no usable starting point (first run under this job name, a snapshot
     expired or rolled back, no `_staged_at`): then everything is read, as a full run does.
     An id whose rows did not change since has the same input, so the hash check would skip it."""
-    from icefloe_spark import CATALOG, current_ancestors, current_snapshot, read_watermarks
+    from icefloe_spark import CATALOG, current_ancestors, current_snapshot, latest_audit_micros, read_watermarks
 
     marks, snaps, parts = read_watermarks(spark, job), {}, []
     for s in doc["sources"]:
@@ -279,8 +305,7 @@ def fresh_ids(spark, doc: dict[str, Any], job: str) -> dict[str, int] | None:
         snaps[table] = snap
         if prev == snap:
             continue
-        since = spark.sql(f"SELECT unix_micros(max(_staged_at)) AS m FROM {CATALOG}.{table} "
-                          f"VERSION AS OF {prev}").first().m
+        since = latest_audit_micros(spark, table, prev, "_staged_at")
         newer = f"WHERE _staged_at > timestamp_micros({since})" if since is not None else ""
         parts.append(f"SELECT '{s['source']}' AS source, CAST(`{_id_column(s['columns'])}` AS STRING) AS id "
                      f"FROM {CATALOG}.{table} VERSION AS OF {snap} {newer}")
@@ -353,6 +378,11 @@ def ensure_tables(spark) -> None:
         spark.sql(LayerSql.load("02_semantic", t).ddl)
     spark.sql("CREATE NAMESPACE IF NOT EXISTS metadata")
     spark.sql(LayerSql.load("metadata", "er_input_hashes").ddl)
+    for table in (*HAND_BACK, "metadata.er_input_hashes"):  # created before their DDL said merge-on-read
+        props = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
+        if any(props.get(k) != v for k, v in MERGE_ON_READ.items()):
+            spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ({', '.join(f'{k!r} = {v!r}' for k, v in MERGE_ON_READ.items())})")
+            log.info("%s: merge-on-read writes from now on (a MERGE writes only the changed rows)", table)
 
 
 def input_hashes(engine: SparkEngine, sources: list[str], phone_region: str) -> None:
@@ -438,7 +468,7 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
     params = er_core.Params()
     run_id = uuid.uuid4().hex[:12]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    on, writes = "spark", STATE_WRITES
+    on, writes = "spark", {table: f"INSERT OVERWRITE {table} {select}" for table, select in STATE_WRITES.items()}
     if first or normalised:
         duck = None if first else driver_engine(normalised)
         if duck is not None:
@@ -455,8 +485,8 @@ def run_catalog(mode: str, sources: Path) -> dict[str, Any]:
         if normalised:
             log.info("entity resolution: new input, but no record's keys changed")
     else:
-        for table, select in writes.items():  # one commit per table, in STATE_WRITES' order
-            spark.sql(f"INSERT OVERWRITE {table} {select}")
+        for statement in writes.values():  # one commit per table, in STATE_WRITES' order
+            spark.sql(statement)
     phase("write_state")
     if normalised:
         # after the index: a hash stored names a record the index holds as normalised from that input

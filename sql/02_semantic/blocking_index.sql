@@ -15,5 +15,7 @@ USING iceberg
 PARTITIONED BY (blocking_type)
 TBLPROPERTIES (
   'format-version' = '2',
-  'write.parquet.compression-codec' = 'zstd'
+  'write.parquet.compression-codec' = 'zstd',
+  'write.merge.mode' = 'merge-on-read', 'write.update.mode' = 'merge-on-read',
+  'write.delete.mode' = 'merge-on-read'
 )

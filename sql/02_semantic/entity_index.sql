@@ -31,5 +31,7 @@ CREATE TABLE IF NOT EXISTS semantic.entity_index (
 USING iceberg
 TBLPROPERTIES (
   'format-version' = '2',
-  'write.parquet.compression-codec' = 'zstd'
+  'write.parquet.compression-codec' = 'zstd',
+  'write.merge.mode' = 'merge-on-read', 'write.update.mode' = 'merge-on-read',
+  'write.delete.mode' = 'merge-on-read'
 )

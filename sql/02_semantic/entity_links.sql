@@ -15,5 +15,7 @@ CREATE TABLE IF NOT EXISTS semantic.entity_links (
 USING iceberg
 TBLPROPERTIES (
   'format-version' = '2',
-  'write.parquet.compression-codec' = 'zstd'
+  'write.parquet.compression-codec' = 'zstd',
+  'write.merge.mode' = 'merge-on-read', 'write.update.mode' = 'merge-on-read',
+  'write.delete.mode' = 'merge-on-read'
 )
