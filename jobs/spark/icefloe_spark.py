@@ -285,6 +285,32 @@ def current_ancestors(spark, table: str) -> set[int]:
     return {int(i) for i in str(ids.toString()).strip("[]").split(",") if i.strip()}  # one call, not one per id
 
 
+def appended_records(spark, table: str, start: int | None, end: int) -> int | None:
+    """Rows the snapshots after `start` (exclusive) up to `end` appended to `table`, from their
+    summaries: what an incremental read of that range returns, for a table that is only ever
+    appended to (raw) and compacted; with `start` None, the rows `end` holds. None when a snapshot
+    in the range did anything else (an overwrite, a delete: ask the data) or `start` is not an
+    ancestor of `end`."""
+    t = _iceberg_table(spark, table)
+    snap = t.snapshot(end)
+    if snap is None:
+        return None
+    if start is None:  # all of it (older snapshots may have expired): the rows the snapshot holds
+        summary = snap.summary()
+        deletes = sum(int(summary.get(k) or 0) for k in ("total-position-deletes", "total-equality-deletes"))
+        return None if deletes or summary.get("total-records") is None else int(summary.get("total-records"))
+    total = 0
+    while snap is not None and int(snap.snapshotId()) != start:
+        operation = str(snap.operation())
+        if operation == "append":
+            total += int(snap.summary().get("added-records") or 0)
+        elif operation != "replace":  # a compaction (replace) adds no new rows
+            return None
+        parent = snap.parentId()
+        snap = None if parent is None else t.snapshot(parent)
+    return None if snap is None else total  # None: start is not an ancestor of end
+
+
 def latest_audit_micros(spark, table: str, snapshot_id: int, column: str) -> int | None:
     """An upper bound of timestamp `column` over the rows of `table` at `snapshot_id`, in microseconds,
     from its data files' column statistics (no data file is read): the exact maximum, or above it

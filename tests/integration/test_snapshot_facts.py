@@ -3,7 +3,8 @@ metadata tables Spark SQL answers from, and entity resolution's hand-back MERGE 
 changed keys' rows.
 
 The jobs used to answer "which snapshot is current", "which are its ancestors", "how many rows does
-that snapshot hold" and "what is the latest audit time in it" with queries of `<table>.history`,
+that snapshot hold", "how many rows did these snapshots append" and "what is the latest audit time
+in it" with queries of `<table>.history`,
 `.snapshots` and the data (a Spark job each); they now read the Iceberg table object. The oracle
 here is the old queries, on a real Iceberg table (local Spark, a Hadoop catalog in a temporary
 directory, merge-on-read deletes and a rollback included). The audit bound comes from file
@@ -73,6 +74,13 @@ for sid in snaps + [ic.current_snapshot(spark, T)]:
     after = spark.sql(f"SELECT count(*) AS n FROM {T} WHERE _staged_at > timestamp_micros({bound})").first().n
     out["snapshots"].append({"records_sql": int(n), "records_jvm": ic.snapshot_records(spark, T, sid),
                              "exact": exact, "bound": bound, "rows_of_it_above": before, "rows_above": after})
+def incremental(start, end):
+    return spark.sql(f"SELECT count(*) AS n FROM {T} WITH ('start-snapshot-id' = '{start}', 'end-snapshot-id' = '{end}')").first().n
+last = ic.current_snapshot(spark, T)
+out["appended"] = {"range": [ic.appended_records(spark, T, snaps[0], snaps[2]), incremental(snaps[0], snaps[2])],
+                   "whole": [ic.appended_records(spark, T, None, snaps[2]), 30],
+                   "over a delete": ic.appended_records(spark, T, snaps[0], last),
+                   "not an ancestor": ic.appended_records(spark, T, snaps[2], snaps[0])}
 spark.sql(f"CALL {ic.CATALOG}.system.rollback_to_snapshot('{T}', {snaps[1]})")
 out["checks"].append(["after a rollback", by_sql(T), by_jvm(T)])
 out["rolled_back_to"] = snaps[1]
@@ -118,6 +126,10 @@ def test_snapshot_facts_agree_with_the_metadata_tables_and_the_hand_back_replace
         assert s["bound"] >= s["exact"] and s["rows_of_it_above"] == 0, s
     # rows written after each insert lie above its bound: 20 - 1 deleted, 10 - 1, none after the last
     assert [s["rows_above"] for s in out["snapshots"]] == [19, 9, 0, 0]
+
+    appended = out["appended"]
+    assert appended["range"] == [20, 20] and appended["whole"] == [30, 30], appended
+    assert appended["over a delete"] is None and appended["not an ancestor"] is None, appended
 
     assert out["blocking"] == [["k1b", "email", "s", "1", "s|1"], ["k3", "email", "s", "2", "s|2"],
                                ["k9", "email", "s", "9", "s|9"]]
