@@ -289,10 +289,24 @@ REJECTS = "metadata.staging_rejects"
 _REJECTS_LOCK = threading.Lock()
 
 
+#: the tables with listed rejects, as of one snapshot of metadata.staging_rejects
+_REJECTED_TABLES: tuple[int, frozenset[str]] | None = None
+
+
 def _has_rejects(spark, target: str) -> bool:
-    """Whether rows of `target` are listed as rejects (no query at all until the first reject ever)."""
-    return table_exists(spark, REJECTS) and bool(
-        spark.sql(f"SELECT 1 FROM {REJECTS} WHERE table_name = '{target}' LIMIT 1").collect())
+    """Whether rows of `target` are listed as rejects (no query at all until the first reject ever;
+    then one per snapshot of the list, whichever table asks: the tables of a run ask at once)."""
+    global _REJECTED_TABLES
+    if not table_exists(spark, REJECTS):
+        return False
+    snap = current_snapshot(spark, REJECTS)
+    if snap is None:
+        return False
+    with _REJECTS_LOCK:
+        if _REJECTED_TABLES is None or _REJECTED_TABLES[0] != snap:
+            names = spark.sql(f"SELECT DISTINCT table_name FROM {REJECTS} VERSION AS OF {snap}").collect()
+            _REJECTED_TABLES = (snap, frozenset(r.table_name for r in names))
+        return target in _REJECTED_TABLES[1]
 
 
 class StagingDataError(RuntimeError):
