@@ -371,7 +371,7 @@ def source_view(spark, doc: dict[str, Any], snapshots: dict[str, int] | None = N
 
 
 def ensure_tables(spark) -> None:
-    from icefloe_spark import LayerSql
+    from icefloe_spark import LayerSql, table_property
 
     spark.sql("CREATE NAMESPACE IF NOT EXISTS semantic")
     for t in TABLES:
@@ -379,8 +379,7 @@ def ensure_tables(spark) -> None:
     spark.sql("CREATE NAMESPACE IF NOT EXISTS metadata")
     spark.sql(LayerSql.load("metadata", "er_input_hashes").ddl)
     for table in (*HAND_BACK, "metadata.er_input_hashes"):  # created before their DDL said merge-on-read
-        props = {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()}
-        if any(props.get(k) != v for k, v in MERGE_ON_READ.items()):
+        if any(table_property(spark, table, k) != v for k, v in MERGE_ON_READ.items()):
             spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ({', '.join(f'{k!r} = {v!r}' for k, v in MERGE_ON_READ.items())})")
             log.info("%s: merge-on-read writes from now on (a MERGE writes only the changed rows)", table)
 

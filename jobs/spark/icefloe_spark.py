@@ -272,6 +272,11 @@ def _iceberg_table(spark, table: str):
     return spark._jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark._jsparkSession, f"{CATALOG}.{table}")
 
 
+def table_property(spark, table: str, key: str) -> str | None:
+    """A table property of `table`, off the Iceberg table's metadata (no Spark command)."""
+    return _iceberg_table(spark, table).properties().get(key)
+
+
 def current_snapshot(spark, table: str) -> int | None:
     """The table's current snapshot id (None while it has none)."""
     snap = _iceberg_table(spark, table).currentSnapshot()
@@ -322,8 +327,13 @@ def latest_audit_micros(spark, table: str, snapshot_id: int, column: str) -> int
     field = t.schema().findField(column)
     if field is None:
         raise ValueError(f"{table} has no column {column}")
+
+    def from_the_data() -> int | None:
+        return spark.sql(f"SELECT unix_micros(max({column})) AS m FROM {CATALOG}.{table} "
+                         f"VERSION AS OF {snapshot_id}").first().m
+
     if str(field.type().typeId().toString()) != "TIMESTAMP":  # e.g. nanoseconds (format 3): ask the data
-        return spark.sql(f"SELECT unix_micros(max({column})) AS m FROM {CATALOG}.{table} VERSION AS OF {snapshot_id}").first().m
+        return from_the_data()
     scan = t.newScan().useSnapshot(snapshot_id).includeColumnStats().select(jvm.java.util.Collections.singletonList(column))
     latest, tasks = None, scan.planFiles()
     try:
@@ -335,8 +345,7 @@ def latest_audit_micros(spark, table: str, snapshot_id: int, column: str) -> int
             bounds = data.upperBounds()
             bound = None if bounds is None else bounds.get(field.fieldId())
             if bound is None:  # no statistics for the column: ask the data
-                return spark.sql(f"SELECT unix_micros(max({column})) AS m FROM {CATALOG}.{table} "
-                                 f"VERSION AS OF {snapshot_id}").first().m
+                return from_the_data()
             value = int(jvm.org.apache.iceberg.types.Conversions.fromByteBuffer(field.type(), bound))
             latest = value if latest is None else max(latest, value)
     finally:
@@ -378,26 +387,32 @@ def ensure_watermarks(spark) -> None:
 
 
 #: every job's watermarks at one snapshot of the watermark table: (snapshot id, {job: {source: snapshot}})
-_WATERMARK_ROWS: tuple[int, dict[str, dict[str, int]]] | None = None
-_WATERMARK_READ_LOCK = threading.Lock()
+#: rows of small tables as of a snapshot: (table, columns) -> (snapshot id, rows)
+_SMALL_TABLE_ROWS: dict[tuple[str, str], tuple[int, list]] = {}
+_SMALL_TABLE_LOCK = threading.Lock()
+
+
+def rows_as_of_current_snapshot(spark, table: str, columns: str) -> list:
+    """`SELECT <columns>` of the whole (small) `table` at its current snapshot, read once per snapshot
+    and kept until it changes: the tables of a step ask at once, and each read is a Spark job (one
+    of them reads, the others wait for it). No rows while the table has no snapshot."""
+    snap = current_snapshot(spark, table)
+    if snap is None:
+        return []
+    with _SMALL_TABLE_LOCK:
+        kept = _SMALL_TABLE_ROWS.get((table, columns))
+        if kept is None or kept[0] != snap:
+            kept = (snap, spark.sql(f"SELECT {columns} FROM {CATALOG}.{table} VERSION AS OF {snap}").collect())
+            _SMALL_TABLE_ROWS[(table, columns)] = kept
+        return kept[1]
 
 
 def read_watermarks(spark, job: str) -> dict[str, int]:
-    """The job's watermarks ({source table: snapshot id}). All jobs' are read at once, as of the
-    watermark table's current snapshot, and kept until that snapshot changes: a step's tables each
-    ask, and their answers are all in one small read (each read is a Spark job)."""
-    global _WATERMARK_ROWS
-    snap = current_snapshot(spark, WATERMARKS)
-    if snap is None:
-        return {}
-    with _WATERMARK_READ_LOCK:  # the tables of a step ask at once: one of them reads
-        if _WATERMARK_ROWS is None or _WATERMARK_ROWS[0] != snap:
-            rows: dict[str, dict[str, int]] = {}
-            for r in spark.sql(f"SELECT job_name, source_table, last_snapshot_id FROM {WATERMARKS} "
-                               f"VERSION AS OF {snap}").collect():
-                rows.setdefault(r.job_name, {})[r.source_table] = r.last_snapshot_id
-            _WATERMARK_ROWS = (snap, rows)
-        return dict(_WATERMARK_ROWS[1].get(job, {}))
+    """The job's watermarks ({source table: snapshot id}), from all jobs' read at once per snapshot
+    of the watermark table (rows_as_of_current_snapshot)."""
+    return {r.source_table: r.last_snapshot_id
+            for r in rows_as_of_current_snapshot(spark, WATERMARKS, "job_name, source_table, last_snapshot_id")
+            if r.job_name == job}
 
 
 def write_watermarks(spark, job: str, snapshots: dict[str, int | None], rows: int) -> None:

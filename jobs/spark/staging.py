@@ -61,6 +61,7 @@ from icefloe_spark import (
     evolve_schema,
     pause_point,
     read_watermarks,
+    rows_as_of_current_snapshot,
     side_by_side,
     table_columns,
     table_exists,
@@ -289,24 +290,12 @@ REJECTS = "metadata.staging_rejects"
 _REJECTS_LOCK = threading.Lock()
 
 
-#: the tables with listed rejects, as of one snapshot of metadata.staging_rejects
-_REJECTED_TABLES: tuple[int, frozenset[str]] | None = None
-
-
 def _has_rejects(spark, target: str) -> bool:
     """Whether rows of `target` are listed as rejects (no query at all until the first reject ever;
     then one per snapshot of the list, whichever table asks: the tables of a run ask at once)."""
-    global _REJECTED_TABLES
     if not table_exists(spark, REJECTS):
         return False
-    snap = current_snapshot(spark, REJECTS)
-    if snap is None:
-        return False
-    with _REJECTS_LOCK:
-        if _REJECTED_TABLES is None or _REJECTED_TABLES[0] != snap:
-            names = spark.sql(f"SELECT DISTINCT table_name FROM {REJECTS} VERSION AS OF {snap}").collect()
-            _REJECTED_TABLES = (snap, frozenset(r.table_name for r in names))
-        return target in _REJECTED_TABLES[1]
+    return any(r.table_name == target for r in rows_as_of_current_snapshot(spark, REJECTS, "DISTINCT table_name"))
 
 
 class StagingDataError(RuntimeError):
