@@ -1,0 +1,42 @@
+"""benchmarks/batch_pair.py: the base is what staging's watermarks cover; no base or no increment stops it."""
+
+import importlib.util
+import sys
+
+import pytest
+
+from icefloe import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def batch_pair():
+    sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))  # it imports batch_cost beside it
+    try:
+        spec = importlib.util.spec_from_file_location("batch_pair", PROJECT_ROOT / "benchmarks" / "batch_pair.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(PROJECT_ROOT / "benchmarks"))
+
+
+def wm(job: str, source: str, snap: int) -> dict:
+    return {"job_name": job, "source_table": source, "last_snapshot_id": snap}
+
+
+def test_raw_goes_back_to_the_snapshots_staging_covered_and_only_where_raw_moved_on(batch_pair):
+    marks = [wm("staging.stg_shopify_orders", "raw.shopify_orders", 10),
+             wm("staging.stg_stripe_charges", "raw.stripe_charges", 20),
+             # not staging's: entity resolution and the layers watermark other tables
+             wm("entity_resolution#v2", "staging.stg_shopify_customers", 99),
+             wm("core.orders", "staging.stg_shopify_orders", 98)]
+    current = {"raw.shopify_orders": 11, "raw.stripe_charges": 20, "raw.hubspot_deals": 5}
+    assert batch_pair.base_snapshots(marks, current) == {"raw.shopify_orders": 10}
+
+
+def test_without_a_staged_base_or_an_increment_nothing_is_dropped(batch_pair):
+    with pytest.raises(SystemExit, match="no staging watermark over raw"):
+        batch_pair.base_snapshots([wm("core.orders", "staging.stg_shopify_orders", 1)], {"raw.shopify_orders": 2})
+    with pytest.raises(SystemExit, match="raw holds nothing beyond the staging watermarks"):
+        batch_pair.base_snapshots([wm("staging.stg_shopify_orders", "raw.shopify_orders", 2)],
+                                  {"raw.shopify_orders": 2})
