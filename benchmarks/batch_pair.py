@@ -78,15 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, snap in base.items():
             raw[name].manage_snapshots().set_current_snapshot(snapshot_id=snap).commit()
-        for ns in NAMESPACES:
-            for ident in catalog.list_tables(ns) if ns in {n[0] for n in catalog.list_namespaces()} else []:
+        existing = {n[0] for n in catalog.list_namespaces()}
+        for ns in (ns for ns in NAMESPACES if ns in existing):
+            for ident in catalog.list_tables(ns):
                 catalog.drop_table(ident)
         console.print("[bold]full build[/] over the base, every table but raw dropped")
         runs["full"] = batch(console, stack, "full", "full build")
     finally:
         for name, snap in current.items():
-            if snap is not None and catalog.load_table(name).current_snapshot().snapshot_id != snap:
-                catalog.load_table(name).manage_snapshots().set_current_snapshot(snapshot_id=snap).commit()
+            table = catalog.load_table(name)
+            if snap is not None and table.current_snapshot().snapshot_id != snap:
+                table.manage_snapshots().set_current_snapshot(snapshot_id=snap).commit()
     console.print("[bold]incremental[/] over the increment (raw as it was)")
     runs["incremental"] = batch(console, stack, "incremental", "incremental")
 

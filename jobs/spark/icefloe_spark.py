@@ -386,7 +386,6 @@ def ensure_watermarks(spark) -> None:
         _WATERMARKS_ENSURED.add(id(context))
 
 
-#: every job's watermarks at one snapshot of the watermark table: (snapshot id, {job: {source: snapshot}})
 #: rows of small tables as of a snapshot: (table, columns) -> (snapshot id, rows)
 _SMALL_TABLE_ROWS: dict[tuple[str, str], tuple[int, list]] = {}
 _SMALL_TABLE_LOCK = threading.Lock()

@@ -35,7 +35,7 @@ spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "fal
 spark.sparkContext.setLogLevel("ERROR")
 rows = json.load(open(sys.argv[2]))
 spark.createDataFrame([tuple(r) for r in rows], "payload STRING, _webhook_id STRING, _kafka_partition INT, "
-                      "_kafka_offset BIGINT, arrival INT").createOrReplaceTempView("all_raw")
+                      "_kafka_offset BIGINT").createOrReplaceTempView("all_raw")
 spec, sql = st.TABLES["hubspot_contacts"], ic.LayerSql.load("01_staging", "stg_hubspot_contacts")
 OUT = ("contact_id, email, first_name, phone, lifecycle_stage, is_deleted, unix_millis(created_at) AS created_at, "
        "unix_millis(updated_at) AS updated_at, event_count, _webhook_id, _kafka_partition, _kafka_offset")
@@ -47,7 +47,7 @@ print("RESULT " + json.dumps(out))
 
 
 def _events(n: int, ids: int, seed: int) -> list[list]:
-    """Raw rows [payload, webhook id, partition, offset, arrival]: Kafka offsets grow per partition in
+    """Raw rows [payload, webhook id, partition, offset], in arrival order: Kafka offsets grow per partition in
     arrival order (what raw receives); event times do not."""
     rnd = random.Random(seed)
     offsets = {0: 0, 1: 0}
@@ -68,7 +68,7 @@ def _events(n: int, ids: int, seed: int) -> list[list]:
             payload = {"objectId": int(oid), "subscriptionType": "contact.propertyChange", "propertyName": prop,
                        "propertyValue": rnd.choice([f"{prop}-{rnd.randint(0, 9)}", None]),
                        "occurredAt": at if rnd.random() > 0.05 else None}
-        rows.append([json.dumps(payload), f"wh{arrival}", partition, offsets[partition], arrival])
+        rows.append([json.dumps(payload), f"wh{arrival}", partition, offsets[partition]])
         offsets[partition] += 1
     return rows
 
@@ -86,7 +86,7 @@ def _oracle(rows: list[list]) -> dict[str, dict]:
     """Per id: each property's value at its latest version (time, partition, offset; no time is the
     oldest), the latest lifecycle event, first and last times, the rows counted, the latest row."""
     by_id: dict[str, list] = {}
-    for payload_text, webhook, partition, offset, _ in rows:
+    for payload_text, webhook, partition, offset in rows:
         payload = json.loads(payload_text)
         oid = str(payload.get("objectId") or payload.get("id"))
         at = _millis(payload)
