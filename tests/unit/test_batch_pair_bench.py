@@ -40,3 +40,12 @@ def test_without_a_staged_base_or_an_increment_nothing_is_dropped(batch_pair):
     with pytest.raises(SystemExit, match="raw holds nothing beyond the staging watermarks"):
         batch_pair.base_snapshots([wm("staging.stg_shopify_orders", "raw.shopify_orders", 2)],
                                   {"raw.shopify_orders": 2})
+
+
+def test_between_repeated_incremental_runs_every_table_goes_back_and_new_ones_go(batch_pair):
+    before = {"staging.a": 1, "core.b": 2, "metadata.empty": None, "core.same": 7}
+    after = {"staging.a": 3, "core.b": 2, "metadata.empty": 9, "core.same": 7, "metadata.staging_rejects": 4}
+    sets, drops = batch_pair.rewind_plan(before, after)
+    assert sets == {"staging.a": 1}  # only what moved
+    assert drops == ["metadata.empty", "metadata.staging_rejects"]  # empty before, or created since
+    assert batch_pair.rewind_plan(before, dict(before)) == ({}, [])
