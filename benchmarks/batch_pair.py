@@ -55,15 +55,22 @@ def base_snapshots(watermarks: list[dict], current: dict[str, int | None]) -> di
     return moved
 
 
+def tables_outside_raw(catalog) -> list[tuple[str, ...]]:
+    existing = {n[0] for n in catalog.list_namespaces()}
+    return [ident for ns in NAMESPACES if ns in existing for ident in catalog.list_tables(ns)]
+
+
 def outside_raw(catalog) -> dict[str, int | None]:
     """Every table outside raw -> its current snapshot (None: empty)."""
-    existing = {n[0] for n in catalog.list_namespaces()}
-    out = {}
-    for ns in (ns for ns in NAMESPACES if ns in existing):
-        for ident in catalog.list_tables(ns):
-            snap = catalog.load_table(ident).current_snapshot()
-            out[".".join(ident)] = snap.snapshot_id if snap else None
-    return out
+    snaps = {".".join(i): catalog.load_table(i).current_snapshot() for i in tables_outside_raw(catalog)}
+    return {name: snap.snapshot_id if snap else None for name, snap in snaps.items()}
+
+
+def set_current(table, snap: int) -> None:
+    """`table` (pyiceberg) to snapshot `snap`, if it is not there already (metadata only)."""
+    current = table.current_snapshot()
+    if current is None or current.snapshot_id != snap:
+        table.manage_snapshots().set_current_snapshot(snapshot_id=snap).commit()
 
 
 def rewind_plan(before: dict[str, int | None], after: dict[str, int | None]) -> tuple[dict[str, int], list[str]]:
@@ -106,18 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     runs = {}
     try:
         for name, snap in base.items():
-            raw[name].manage_snapshots().set_current_snapshot(snapshot_id=snap).commit()
-        existing = {n[0] for n in catalog.list_namespaces()}
-        for ns in (ns for ns in NAMESPACES if ns in existing):
-            for ident in catalog.list_tables(ns):
-                catalog.drop_table(ident)
+            set_current(raw[name], snap)
+        for ident in tables_outside_raw(catalog):
+            catalog.drop_table(ident)
         console.print("[bold]full build[/] over the base, every table but raw dropped")
         runs["full"] = batch(console, stack, "full", "full build")
     finally:
         for name, snap in current.items():
-            table = catalog.load_table(name)
-            if snap is not None and table.current_snapshot().snapshot_id != snap:
-                table.manage_snapshots().set_current_snapshot(snapshot_id=snap).commit()
+            if snap is not None:
+                set_current(catalog.load_table(name), snap)
     console.print("[bold]incremental[/] over the increment (raw as it was)")
     before = outside_raw(catalog)
     incs = []
@@ -125,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if n:
             sets, drops = rewind_plan(before, outside_raw(catalog))
             for name, snap in sets.items():
-                catalog.load_table(name).manage_snapshots().set_current_snapshot(snapshot_id=snap).commit()
+                set_current(catalog.load_table(name), snap)
             for name in drops:
                 catalog.drop_table(name)
             console.print(f"[bold]incremental {n + 1} of {args.repeat}[/]: {len(sets)} tables put back, {len(drops)} dropped")
