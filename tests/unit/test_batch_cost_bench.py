@@ -1,18 +1,14 @@
 """benchmarks/batch_cost.py: an increment is exactly the deliveries asked for, or the run stops."""
 
-import importlib.util
 
 import pytest
 
-from icefloe import PROJECT_ROOT
+from benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def batch_cost():
-    spec = importlib.util.spec_from_file_location("batch_cost", PROJECT_ROOT / "benchmarks" / "batch_cost.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("batch_cost")
 
 
 def test_an_increment_takes_the_next_deliveries_of_the_one_stream(batch_cost):

@@ -1,10 +1,10 @@
 """benchmarks/batch_pair.py: the base is what staging's watermarks cover; no base or no increment stops it."""
 
-import importlib.util
 import sys
 
 import pytest
 
+from benchmark_scripts import load_benchmark
 from icefloe import PROJECT_ROOT
 
 
@@ -12,10 +12,7 @@ from icefloe import PROJECT_ROOT
 def batch_pair():
     sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))  # it imports batch_cost beside it
     try:
-        spec = importlib.util.spec_from_file_location("batch_pair", PROJECT_ROOT / "benchmarks" / "batch_pair.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
+        yield load_benchmark("batch_pair")
     finally:
         sys.path.remove(str(PROJECT_ROOT / "benchmarks"))
 

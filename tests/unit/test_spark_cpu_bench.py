@@ -1,22 +1,18 @@
 """benchmarks/spark_cpu.py: processes and the Spark JVM's threads are grouped as named, /proc is read
 right, and a real command's CPU is counted."""
 
-import importlib.util
 import json
 import os
 import sys
 
 import pytest
 
-from icefloe import PROJECT_ROOT
+from benchmark_scripts import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def spark_cpu():
-    spec = importlib.util.spec_from_file_location("spark_cpu", PROJECT_ROOT / "benchmarks" / "spark_cpu.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("spark_cpu")
 
 
 def test_the_jvms_threads_are_grouped_by_their_names(spark_cpu):
