@@ -11,8 +11,8 @@ by name. A thread that ends between two reads loses at most its last half second
 beyond its threads' last readings is shown as such. Linux only (/proc).
 
 Why: on 2 cores an incremental run is CPU-bound, and a Java profiler's samples show only Java code.
-At 10M deliveries, +1 % (issue 6), this showed the JIT's compiler threads using 76 of the Spark
-JVM's 192 CPU-seconds (C2 alone 60), more than the tasks (68).
+At 10M deliveries, +1 % (issue 6), this showed the JIT's compiler threads using 75 of the Spark
+JVM's 193 CPU-seconds (C2 alone 60), more than the tasks (68).
 """
 
 from __future__ import annotations
@@ -79,18 +79,25 @@ def _read(path: str) -> str | None:
 
 
 def stack_services() -> dict[int, str]:
-    """pid -> service name, from the pid files of the stack of the current ICEFLOE_* settings."""
+    """pid -> service name, for the running services of the stack of the current ICEFLOE_* settings
+    (their pid files, read as the stack reads them: a stale pid is not taken)."""
     from icefloe.config import StackSettings
+    from icefloe.local.process import ManagedProcess
 
     services = {}
     for pid_file in StackSettings().run_dir.glob("*.pid"):
-        try:  # {"pid": ..., "start_time": ..., "argv": [...]} (local/process.py)
-            pid = int(json.loads(_read(str(pid_file)) or "{}").get("pid", 0))
-        except (ValueError, AttributeError):
-            continue
+        pid = ManagedProcess(pid_file.stem, pid_file, Path(os.devnull)).pid
         if pid:
             services[pid] = pid_file.stem
     return services
+
+
+def _by_size(pairs) -> dict[str, float]:
+    """(key, seconds) pairs summed per key, the largest first."""
+    totals: dict[str, float] = {}
+    for key, seconds in pairs:
+        totals[key] = totals.get(key, 0.0) + seconds
+    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
 
 class Watch:
@@ -129,21 +136,14 @@ class Watch:
                         self.threads[(pid, int(tid))] = cpu_seconds(tstat)
 
     def processes(self) -> dict[str, float]:
-        totals: dict[str, float] = {}
-        for pid, (group, seconds) in self.last.items():
-            used = seconds - self.first.get(pid, 0.0)
-            if used > 0:
-                totals[group] = totals.get(group, 0.0) + used
-        return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+        used = ((group, seconds - self.first.get(pid, 0.0)) for pid, (group, seconds) in self.last.items())
+        return _by_size((group, seconds) for group, seconds in used if seconds > 0)
 
     def jvm_thread_names(self) -> dict[str, float]:
         """CPU seconds per thread name (numbers folded: `Executor task launch worker for task 3` and
         `... 7` are one), for what the groups leave as other."""
-        names: dict[str, float] = {}
-        for name, seconds in self.threads.values():
-            key = re.sub(r"\d+", "N", name)
-            names[key] = names.get(key, 0.0) + seconds
-        return dict(sorted(((k, round(v, 2)) for k, v in names.items() if v >= 0.1), key=lambda kv: -kv[1]))
+        names = _by_size((re.sub(r"\d+", "N", name), seconds) for name, seconds in self.threads.values())
+        return {name: round(seconds, 2) for name, seconds in names.items() if seconds >= 0.1}
 
     def jvm_threads(self) -> dict[str, float]:
         return group_threads(self.threads, {pid: s for pid, (g, s) in self.last.items() if g == "Spark JVM"})
@@ -152,14 +152,11 @@ class Watch:
 def group_threads(threads: dict[tuple[int, int], tuple[str, float]], jvm_totals: dict[int, float]) -> dict[str, float]:
     """CPU seconds per thread group; what the JVMs used beyond their threads' last readings (threads
     that ended between two readings) as its own line."""
-    totals: dict[str, float] = {}
-    for (_, _), (name, seconds) in threads.items():
-        group = thread_group(name)
-        totals[group] = totals.get(group, 0.0) + seconds
-    unseen = sum(jvm_totals.values()) - sum(totals.values())
+    pairs = [(thread_group(name), seconds) for name, seconds in threads.values()]
+    unseen = sum(jvm_totals.values()) - sum(seconds for _, seconds in pairs)
     if unseen > 0.05:
-        totals["threads that ended between readings"] = unseen
-    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
+        pairs.append(("threads that ended between readings", unseen))
+    return _by_size(pairs)
 
 
 def report(wall: float, processes: dict[str, float], threads: dict[str, float]) -> str:
@@ -181,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="after --: the command to watch")
     args = parser.parse_args(argv)
-    command = [c for c in args.command if c != "--"] or [
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    command = command or [
         str(Path(sys.executable).parent / "icefloe"), "batch", "run", "--mode", "incremental"]
     if not os.path.isdir("/proc/self/task"):
         raise SystemExit("spark_cpu.py reads /proc: Linux only")
