@@ -264,10 +264,10 @@ def _ingest(console: Console, stack: StackSettings, profile: Profile, events, la
 def _batch(console: Console, stack: StackSettings, label: str):
     from icefloe.pipeline import run_batch
 
-    console.print(f"  {label}: one Spark process runs staging -> entity resolution -> core -> analytics -> marts")
+    console.print(f"  {label}: one Spark driver runs staging -> entity resolution -> core -> analytics -> marts")
     result = run_batch(stack, progress=lambda step, m: console.print(f"    [cyan]{step:<18}[/] {m}"))
-    table = Table(title=f"batch ({result.mode}) in {result.seconds:.0f}s "
-                        f"(Spark start-up and shutdown {result.startup_seconds:.0f}s)", title_justify="left")
+    table = Table(title=f"batch ({result.mode}) in {result.seconds:.0f}s on {result.driver} "
+                        f"(Spark start-up {result.startup_seconds:.0f}s)", title_justify="left")
     for col in ("step", "tables", "rows", "seconds"):
         table.add_column(col, justify="right" if col in ("rows", "seconds", "tables") else "left")
     for s in result.steps:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from icefloe import PROJECT_ROOT
+from icefloe import PROJECT_ROOT, spark_daemon
 from icefloe.config import StackSettings, read_env_file
 from icefloe.local.errors import StackError
 from icefloe.local.fetch import find_java, maven_jars
@@ -38,6 +38,7 @@ class JobRun:
     seconds: float
     log_file: Path
     output: str
+    driver: str = "a Spark driver of its own"  # or the warm one (icefloe.spark_daemon)
 
 
 def _python(kind: str) -> Path:
@@ -81,11 +82,15 @@ def _run(argv: list[str], env: dict[str, str], log_file: Path, on_line: Callable
         except BaseException:
             proc.kill()
             raise
-    run = JobRun(proc.returncode, time.monotonic() - t0, log_file, "".join(lines))
+    return _checked(JobRun(proc.returncode, time.monotonic() - t0, log_file, "".join(lines)), Path(argv[1]).name)
+
+
+def _checked(run: JobRun, name: str) -> JobRun:
+    """The run, or JobFailed with the log's last lines, each cut short (Spark prints whole query plans)."""
     if run.returncode != 0:
-        # the last lines of the log, each cut short (Spark prints whole query plans)
+        lines = run.output.splitlines(keepends=True)
         tail = "".join(ln if len(ln) < 400 else ln[:400] + " ...\n" for ln in lines[-30:])
-        raise JobFailed(f"{Path(argv[1]).name} failed (exit {run.returncode}); full log: {log_file}\n{tail}")
+        raise JobFailed(f"{name} failed (exit {run.returncode}); full log: {run.log_file}\n{tail}")
     return run
 
 
@@ -287,9 +292,16 @@ def run_spark(job: str, args: list[str], stack: StackSettings | None = None, on_
     A run that fails with an archive no JVM can start with any more (damaged on disk after it was
     adopted) deletes it and runs again without it: its JVM never started, so nothing was done."""
     stack = stack or StackSettings()
+    log_file = stack.logs_dir / f"spark-{job}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    if spark_daemon.enabled() and job in spark_daemon.JOBS:
+        warm = spark_launch(job, args, stack)
+        ran = spark_daemon.run(job, args, stack, warm.argv, warm.env, log_file, on_line, timeout)
+        if ran is not None:
+            code, seconds, output, driver = ran
+            return _checked(JobRun(code, seconds, log_file, output, driver), f"{job}.py")
+        log.info("the warm Spark driver is busy with another run: %s starts a driver of its own", job)
     launch = spark_launch(job, args, stack, write_class_archive=True)
     java = Path(launch.env["JAVA_HOME"]) / "bin" / "java"
-    log_file = stack.logs_dir / f"spark-{job}-{time.strftime('%Y%m%d-%H%M%S')}.log"
     finished = False
     try:
         run = _run(launch.argv, launch.env, log_file, on_line, timeout)

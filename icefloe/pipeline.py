@@ -6,10 +6,12 @@
 
     icefloe batch run [--mode incremental|full] [--skip-er]
 
-All steps run in one Spark process in `.venv-spark` (`jobs/spark/batch.py`, which calls the same
+All steps run in one Spark driver in `.venv-spark` (`jobs/spark/batch.py`, which calls the same
 functions as `staging.py`, `entity_resolution.py` and `layers.py`, the files Airflow and EMR
-Serverless run one task each): one JVM start instead of five. The job prints one
-`ICEFLOE_RESULT <json>` line per table; the figures here come from those lines.
+Serverless run one task each): one JVM start instead of five, and none at all once the warm driver
+is up (`icefloe.spark_daemon`: a run after the first skips the JVM's start and most of its JIT
+compiling). The job prints one `ICEFLOE_RESULT <json>` line per table; the figures here come from
+those lines.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class BatchResult:
     steps: list[StepResult] = field(default_factory=list)
     seconds: float = 0.0
     startup_seconds: float = 0.0  # Spark session start-up and shutdown, outside every step
+    driver: str = ""  # which Spark driver ran it: one of its own, or the warm one (icefloe.spark_daemon)
 
     def step(self, name: str) -> StepResult:
         return next(s for s in self.steps if s.name == name)
@@ -143,6 +146,7 @@ def run_batch(stack: StackSettings | None = None, progress: Progress | None = No
         result.steps.append(StepResult(name, sum(_rows(r) for r in rs), seconds, {r["table"]: r for r in rs}))
     result.seconds = round(time.monotonic() - t_all, 2)
     result.startup_seconds = round(run.seconds - sum(s.seconds for s in result.steps), 2)
+    result.driver = run.driver
     return result
 
 
@@ -171,7 +175,7 @@ def batch_run(mode: str = typer.Option("incremental", help="incremental | full")
     if as_json:
         console.print_json(json.dumps(result.as_dict()))
         return
-    table = Table(title=f"batch run ({result.mode}) in {result.seconds:.1f}s")
+    table = Table(title=f"batch run ({result.mode}) in {result.seconds:.1f}s on {result.driver}")
     for col in ("step", "tables", "rows", "seconds"):
         table.add_column(col, justify="left" if col == "step" else "right")
     for s in result.steps:

@@ -158,6 +158,11 @@ class Stack:
             if job.stop():
                 progress("flink-job", "stopped")
                 stopped.append("flink-job")
+            from icefloe import spark_daemon  # the warm Spark driver of local batch runs
+
+            if spark_daemon.stop(self.settings):
+                progress("spark-daemon", "stopped")
+                stopped.append("spark-daemon")
         for svc in reversed(self._select(names)):
             if svc.process.stop(sig=getattr(svc, "stop_signal", signal.SIGTERM)):
                 progress(svc.name, "stopped")

@@ -201,6 +201,7 @@ def fake_spark_venv(monkeypatch, tmp_path):
     monkeypatch.setattr(jobs, "find_java", lambda java_home: java)
     monkeypatch.delenv("ICEFLOE_SPARK_JAVA_OPTIONS", raising=False)
     monkeypatch.delenv("ICEFLOE_SPARK_CLASS_ARCHIVE", raising=False)
+    monkeypatch.setenv("ICEFLOE_SPARK_DAEMON", "0")  # a driver per run: what these tests launch
     return {"jars": jars, "java": java, "extra": extra, "stack": _stack(tmp_path)}
 
 
