@@ -49,6 +49,8 @@ def thread_group(name: str) -> str:
 def process_group(cmdline: str, services: dict[int, str], pid: int) -> str:
     """The group of a process: a stack service (by its pid file), the Spark JVM, PySpark's workers,
     the batch driver, else its program's name."""
+    if services.get(pid) == "spark-daemon":  # the warm driver (icefloe.spark_daemon)
+        return "Python driver"
     if pid in services:
         return f"stack: {services[pid]}"
     if SPARK_JVM in cmdline:
@@ -110,6 +112,8 @@ class Watch:
         self.first: dict[int, float] = {}
         self.last: dict[int, tuple[str, float]] = {}
         self.threads: dict[tuple[int, int], tuple[str, float]] = {}
+        #: a JVM's threads as first read (a warm driver's JVM was busy before this watch began)
+        self.threads_first: dict[tuple[int, int], float] = {}
         self.read(first=True)
 
     def read(self, first: bool = False) -> None:
@@ -133,7 +137,10 @@ class Watch:
                 for tid in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else ():
                     tstat = _read(f"/proc/{pid}/task/{tid}/stat")
                     if tstat is not None:
-                        self.threads[(pid, int(tid))] = cpu_seconds(tstat)
+                        name, used = cpu_seconds(tstat)
+                        if first:
+                            self.threads_first[(pid, int(tid))] = used
+                        self.threads[(pid, int(tid))] = (name, used - self.threads_first.get((pid, int(tid)), 0.0))
 
     def processes(self) -> dict[str, float]:
         used = ((group, seconds - self.first.get(pid, 0.0)) for pid, (group, seconds) in self.last.items())
@@ -146,7 +153,8 @@ class Watch:
         return {name: round(seconds, 2) for name, seconds in names.items() if seconds >= 0.1}
 
     def jvm_threads(self) -> dict[str, float]:
-        return group_threads(self.threads, {pid: s for pid, (g, s) in self.last.items() if g == "Spark JVM"})
+        return group_threads(self.threads, {pid: s - self.first.get(pid, 0.0)
+                                            for pid, (g, s) in self.last.items() if g == "Spark JVM"})
 
 
 def group_threads(threads: dict[tuple[int, int], tuple[str, float]], jvm_totals: dict[int, float]) -> dict[str, float]:

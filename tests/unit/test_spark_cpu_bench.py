@@ -68,3 +68,24 @@ def test_a_commands_cpu_is_counted_while_it_runs(spark_cpu, tmp_path, monkeypatc
 def test_a_failing_command_fails_the_benchmark(spark_cpu, tmp_path, monkeypatch):
     monkeypatch.setenv("ICEFLOE_STATE_DIR", str(tmp_path / "state"))
     assert spark_cpu.main(["--", sys.executable, "-c", "raise SystemExit(3)"]) == 3
+
+
+def test_a_warm_jvm_counts_only_what_it_used_during_the_watch(spark_cpu, tmp_path, monkeypatch):
+    """A warm driver's JVM was up (and busy) before the watch: its earlier CPU is not the command's."""
+    import subprocess
+    import time
+
+    monkeypatch.setenv("ICEFLOE_STATE_DIR", str(tmp_path / "state"))
+    burn = ("import sys, time\nt = time.process_time()\nwhile time.process_time() - t < 1.0: pass\n"
+            "print('ready', flush=True)\ntime.sleep(30)")
+    jvm = subprocess.Popen([sys.executable, "-c", burn, spark_cpu.SPARK_JVM], stdout=subprocess.PIPE, text=True)
+    try:
+        assert jvm.stdout.readline().strip() == "ready"  # a second of CPU, before the watch
+        watch = spark_cpu.Watch({})
+        time.sleep(0.3)
+        watch.read()
+        assert watch.processes().get("Spark JVM", 0.0) < 0.2
+        assert sum(watch.jvm_threads().values()) < 0.2
+    finally:
+        jvm.kill()
+        jvm.wait()
