@@ -91,7 +91,8 @@ def batch(console: Console, stack: StackSettings, mode: str, label: str) -> dict
                        progress=lambda step, m: console.print(f"    [cyan]{step:<18}[/] {m}"))
     per_step = {s.name: s.seconds for s in result.steps}
     console.print(f"  {label}: batch ({mode}) {result.seconds:.0f}s wall, Spark start-up {result.startup_seconds:.0f}s")
-    return {"mode": mode, "wall_s": result.seconds, "startup_s": result.startup_seconds, "steps_s": per_step,
+    return {"mode": mode, "wall_s": result.seconds, "startup_s": result.startup_seconds, "driver": result.driver,
+            "steps_s": per_step,
             "rows": {s.name: s.rows for s in result.steps}, "load_avg_1m": round(os.getloadavg()[0], 1)}
 
 

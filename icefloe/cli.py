@@ -120,9 +120,24 @@ def local_status() -> None:
         health = (f"[green]{s.detail}[/]" if s.healthy
                   else f"[yellow]{s.detail}[/]" if s.optional_absent else f"[red]{s.detail}[/]")
         table.add_row(s.name, s.endpoint, str(s.pid or "-"), health, s.log_file)
+    table.add_row(*_warm_driver_row())
     console.print(table)
     if not all(s.healthy or s.optional_absent for s in statuses):
         raise typer.Exit(3)
+
+
+def _warm_driver_row() -> list[str]:
+    """The warm Spark driver's line (not a service: batch runs start it and it exits when idle)."""
+    from icefloe import spark_daemon
+
+    settings = _stack().settings
+    info = spark_daemon.ping(settings)
+    log_file = str(spark_daemon.process(settings).log_file)
+    if info is None:
+        return ["spark (warm driver)", "-", "-", "[dim]not running (the next batch run starts it)[/]", log_file]
+    state = "running a job" if info.get("busy") else "idle"
+    return ["spark (warm driver)", str(spark_daemon.socket_path(settings)), str(info.get("pid")),
+            f"[green]{state}, {info.get('runs', 0)} run(s) so far[/]", log_file]
 
 
 @local_app.command("logs")
@@ -132,7 +147,12 @@ def local_logs(service: str, follow: bool = typer.Option(False, "--follow", "-f"
     from icefloe.local.errors import StackError
 
     try:
-        path = _stack().get(service).process.log_file
+        if service == "spark-daemon":  # the warm Spark driver's own log (its JVM's warnings)
+            from icefloe import spark_daemon
+
+            path = spark_daemon.process(_stack().settings).log_file
+        else:
+            path = _stack().get(service).process.log_file
     except StackError as exc:
         _fail(exc)
     if not path.exists():

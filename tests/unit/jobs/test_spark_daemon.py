@@ -198,3 +198,16 @@ def test_local_down_stops_the_warm_driver(tmp_path, monkeypatch):
     settings = StackSettings(state_dir=tmp_path / "state")
     assert "spark-daemon" in Stack(settings).down()
     assert stopped == [settings.state_dir]
+
+
+def test_local_status_shows_the_warm_driver(tmp_path, monkeypatch):
+    from icefloe import cli
+
+    monkeypatch.setenv("ICEFLOE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(spark_daemon, "ping", lambda stack: None)
+    name, _, pid, health, log_file = cli._warm_driver_row()
+    assert (name, pid) == ("spark (warm driver)", "-") and "not running" in health
+    assert log_file.endswith("spark-daemon.log")
+    monkeypatch.setattr(spark_daemon, "ping", lambda stack: {"pid": 42, "busy": True, "runs": 3})
+    _, _, pid, health, _ = cli._warm_driver_row()
+    assert pid == "42" and "running a job, 3 run(s)" in health
