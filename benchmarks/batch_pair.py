@@ -15,6 +15,10 @@ increments are generated on the fly and loaded through Flink between its runs).
 Destructive for everything but raw, hence `--yes`. Raw is moved forward again even when a run fails.
 Prints the wall time per step and the ratio; writes benchmarks/results/batch_pair.json.
 
+Both go through the warm Spark driver when it is on (the default, `icefloe.spark_daemon`): the full
+build starts it (its JVM's start is in the full build's time), the incremental runs reuse it, as a
+user's next run would. `ICEFLOE_SPARK_DAEMON=0` gives every run a driver of its own (the cold case).
+
 `--repeat N` runs the incremental N times, every table outside raw put back between runs to the
 snapshot it held before the first (tables created since are dropped): one run's time on a shared
 2-core VM spreads +-10 %, so the ratio uses the median and the spread is printed beside it.
@@ -146,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         f, i = full["steps_s"].get(step, 0.0), inc["steps_s"].get(step, 0.0)
         console.print(f"  {step:<18} full {f:8.1f} s   incremental {i:7.1f} s")
     spread = f" (median of {len(walls)}: {min(walls):.1f}-{max(walls):.1f} s)" if len(walls) > 1 else ""
+    console.print(f"  full build on {full['driver']}; the incremental runs on {inc['driver']}")
     console.print(f"[bold]incremental / full[/]: {median:.1f}{spread} / {full['wall_s']:.1f} s = {ratio:.1%} "
                   f"at +{new_rows / max(base_rows, 1):.2%} new raw rows (the goal: <= {GOAL_RATIO_AT_1PCT:.0%} at +1 %)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -144,6 +144,17 @@ class Daemon:
             done.set()
         out.write(f"{EXIT_MARKER} {code}\n")
         log.info("run %d: %s %s -> exit %d", self.runs, job, " ".join(args), code)
+        if not self.jvm_alive():  # (an out-of-memory JVM, a job that stopped Spark): no run could use it
+            log.error("the driver's JVM or SparkContext is gone after run %d: stopping, the next run starts a new one",
+                      self.runs)
+            logging.shutdown()
+            os._exit(4)
+
+    def jvm_alive(self) -> bool:
+        try:
+            return not self.spark.sparkContext._jsc.sc().isStopped()
+        except Exception:  # noqa: BLE001 - py4j cannot reach the JVM
+            return False
 
     def _watch_client(self, conn: socket.socket, done: threading.Event) -> None:
         """The client sends nothing after its request: end of stream while a run is going means it

@@ -29,6 +29,10 @@ SERVER = textwrap.dedent("""
         def _fresh_session(self):
             return None
 
+        def jvm_alive(self):
+            import os
+            return not os.path.exists(sys.argv[1] + "/jvm-gone")
+
     NoSpark("fp-test", float(sys.argv[3])).serve(sys.argv[2])
 """).format(jobs=str(PROJECT_ROOT / "jobs" / "spark"))
 
@@ -211,3 +215,11 @@ def test_local_status_shows_the_warm_driver(tmp_path, monkeypatch):
     monkeypatch.setattr(spark_daemon, "ping", lambda stack: {"pid": 42, "busy": True, "runs": 3})
     _, _, pid, health, _ = cli._warm_driver_row()
     assert pid == "42" and "running a job, 3 run(s)" in health
+
+
+def test_a_driver_whose_jvm_is_gone_after_a_run_stops(server, tmp_path):
+    stack, proc = server
+    (tmp_path / "fakes" / "jvm-gone").touch()  # as after an out-of-memory JVM
+    (code, _, _, _), _ = _run(stack, ["ok"])
+    assert code == 0  # the run itself is reported as it ended
+    assert proc.wait(timeout=10) == 4
