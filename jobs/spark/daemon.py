@@ -3,8 +3,8 @@ another, so that only its first run pays for the JVM's start and for compiling S
 
     daemon.py --socket PATH --fingerprint HEX [--idle-timeout SECONDS]
 
-Started by `icefloe.spark_daemon` (local runs only; EMR Serverless and Airflow's spark-submit tasks
-start a driver per job as before). Why: an incremental run's cost is mostly fixed, and over a
+Started by `icefloe.spark_daemon` (local runs only, Airflow's local tasks included: they run
+`python -m icefloe.jobs spark <job>`; on EMR Serverless each job run has its own driver). Why: an incremental run's cost is mostly fixed, and over a
 +1 % run at 10M deliveries a third of the JVM's CPU went to its JIT compilers (C2 60 s, C1 15 s
 of 193 s, `benchmarks/spark_cpu.py`): work a driver that stays up does once, not per run.
 
