@@ -127,9 +127,11 @@ class Daemon:
                     result = module.main(args)
                     code = int(result or 0)
                 except SystemExit as exc:
-                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                    if exc.code is not None and not isinstance(exc.code, int):
+                    if exc.code is None or isinstance(exc.code, int):
+                        code = exc.code or 0
+                    else:  # a message, as the interpreter would print it
                         print(exc.code, file=sys.stderr)
+                        code = 1
                 except BaseException:  # noqa: BLE001 - the client gets the traceback and a non-zero code
                     traceback.print_exc()
                     code = 1
